@@ -1,0 +1,91 @@
+import type {
+  ClusterDetail,
+  ClusterSummary,
+  EngineInfo,
+  ExportBundle,
+  OperationView,
+  PlanView,
+  PresetInfo,
+  ValidateResult,
+  ApiErrorBody,
+} from './types.ts';
+
+/**
+ * The one API contract. Electron IPC, web mode (HTTP + SSE) and the renderer client are all
+ * derived from METHODS and ApiMethods; no channel or route name is written anywhere else.
+ */
+export interface ApiMethods {
+  'engine.info': { args: void; result: EngineInfo };
+  'presets.list': { args: void; result: PresetInfo[] };
+  'clusters.list': { args: void; result: ClusterSummary[] };
+  'clusters.get': { args: { name: string }; result: ClusterDetail };
+  'clusters.validate': { args: { yaml: string }; result: ValidateResult };
+  /** The plan `apply` would run: from YAML (a new or changed spec) or for a stored cluster. */
+  'clusters.plan': { args: { yaml: string } | { name: string }; result: PlanView };
+  'clusters.createFromPreset': { args: { preset: string; name: string; port?: number }; result: { operationId: string } };
+  'clusters.apply': { args: { yaml: string }; result: { operationId: string } };
+  'clusters.scale': { args: { name: string; replicas: number }; result: { operationId: string } };
+  'clusters.down': { args: { name: string; keepData?: boolean }; result: { operationId: string } };
+  'clusters.export': { args: { name: string } | { yaml: string }; result: ExportBundle };
+  'operations.list': { args: void; result: OperationView[] };
+  'operations.get': { args: { id: string }; result: OperationView };
+}
+
+export type MethodName = keyof ApiMethods;
+export type ArgsOf<M extends MethodName> = ApiMethods[M]['args'];
+export type ResultOf<M extends MethodName> = ApiMethods[M]['result'];
+
+/** Runtime list of methods; `satisfies` makes the compiler check it matches ApiMethods exactly. */
+export const METHODS = [
+  'engine.info',
+  'presets.list',
+  'clusters.list',
+  'clusters.get',
+  'clusters.validate',
+  'clusters.plan',
+  'clusters.createFromPreset',
+  'clusters.apply',
+  'clusters.scale',
+  'clusters.down',
+  'clusters.export',
+  'operations.list',
+  'operations.get',
+] as const satisfies readonly MethodName[];
+
+type Missing = Exclude<MethodName, (typeof METHODS)[number]>;
+// Compile-time check: fails if a method is in ApiMethods but not in METHODS.
+const _allListed: Missing extends never ? true : Missing = true;
+void _allListed;
+
+export function isMethod(name: unknown): name is MethodName {
+  return typeof name === 'string' && (METHODS as readonly string[]).includes(name);
+}
+
+/** Events pushed from the Node side to every client. */
+export type ApiEvent =
+  | { type: 'operation'; operation: OperationView }
+  | { type: 'cluster-changed'; cluster: string };
+
+export type Envelope<T> = { ok: true; result: T } | { ok: false; error: ApiErrorBody };
+
+/** Transport names, derived from the contract. */
+export const IPC = {
+  channel: (m: MethodName) => `scaledeck:${m}`,
+  events: 'scaledeck:event',
+} as const;
+
+export const HTTP = {
+  route: (m: MethodName) => `/api/${m}`,
+  events: '/api/events',
+  tokenHeader: 'authorization',
+} as const;
+
+/** What a transport must provide; the typed client is built on it. */
+export interface Transport {
+  invoke(method: MethodName, args: unknown): Promise<Envelope<unknown>>;
+  subscribe(listener: (event: ApiEvent) => void): () => void;
+}
+
+export type ApiClient = {
+  [M in MethodName]: ArgsOf<M> extends void ? () => Promise<ResultOf<M>> : (args: ArgsOf<M>) => Promise<ResultOf<M>>;
+} & { subscribe(listener: (event: ApiEvent) => void): () => void };

@@ -1,0 +1,126 @@
+import type { ParsedSpec, SpecError } from '../spec/index.ts';
+import type { ExportBundle } from '../generate/index.ts';
+
+export type Health = 'healthy' | 'unhealthy' | 'starting' | 'none';
+
+export interface ContainerView {
+  id: string;
+  name: string;
+  /** Service key inside the cluster: api-1, balancer, redis, postgres. */
+  service: string;
+  role: string;
+  slot?: number;
+  image: string;
+  /** Docker state: created, running, exited, restarting, paused, dead. */
+  state: string;
+  health: Health;
+  /** Docker's status text, e.g. "Up 2 minutes (healthy)". */
+  status: string;
+  /** False when the container's config hash differs from what the spec asks for. */
+  upToDate: boolean | null;
+}
+
+export type ClusterState = 'running' | 'degraded' | 'starting' | 'stopped' | 'partial' | 'empty';
+
+export interface ClusterSummary {
+  name: string;
+  /** True when a spec for this cluster is stored in the workspace. */
+  managed: boolean;
+  state: ClusterState;
+  counts: { total: number; running: number; healthy: number };
+  apiReplicas: number | null;
+  /** http://127.0.0.1:8080/ when the balancer publishes a port. */
+  url: string | null;
+  /** An operation on this cluster that is still running. */
+  activeOperation: string | null;
+}
+
+export interface ClusterDetail extends ClusterSummary {
+  spec: ParsedSpec | null;
+  specYaml: string | null;
+  containers: ContainerView[];
+  network: string | null;
+  volumes: string[];
+}
+
+export interface PlanStepView {
+  id: string;
+  action: string;
+  target: string;
+  detail: string;
+  dependsOn: string[];
+}
+
+export interface PlanView {
+  cluster: string;
+  empty: boolean;
+  summary: { create: number; recreate: number; start: number; remove: number; reload: number };
+  steps: PlanStepView[];
+  /** The plan as `scaledeck up --dry-run` prints it. */
+  text: string;
+}
+
+export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+
+export interface StepProgress {
+  id: string;
+  label: string;
+  state: StepState;
+  message?: string;
+  ms?: number;
+}
+
+export type OperationKind = 'up' | 'scale' | 'down';
+
+export interface OperationView {
+  id: string;
+  kind: OperationKind;
+  cluster: string;
+  state: 'running' | 'succeeded' | 'failed';
+  startedAt: number;
+  finishedAt?: number;
+  planText: string;
+  steps: StepProgress[];
+  error?: ApiErrorBody;
+}
+
+export interface EngineInfo {
+  reachable: boolean;
+  version?: string;
+  apiVersion?: string;
+  host: string;
+  imageSet: 'official' | 'test';
+  error?: ApiErrorBody;
+}
+
+export interface PresetInfo {
+  id: string;
+  title: string;
+  description: string;
+  yaml: string;
+}
+
+export type ValidateResult = { ok: true; spec: ParsedSpec } | { ok: false; errors: SpecError[] };
+
+export type ErrorCode =
+  | 'SPEC_INVALID'
+  | 'ENGINE_UNREACHABLE'
+  | 'IMAGE_MISSING'
+  | 'PORT_IN_USE'
+  | 'NOT_FOUND'
+  | 'BUSY'
+  | 'CONFLICT'
+  | 'UNAUTHORIZED'
+  | 'BAD_REQUEST'
+  | 'STEP_FAILED'
+  | 'INTERNAL';
+
+export interface ApiErrorBody {
+  code: ErrorCode;
+  message: string;
+  /** What the user can do about it. */
+  hint?: string;
+  details?: unknown;
+}
+
+export type { ExportBundle };

@@ -1,0 +1,190 @@
+import type { ClusterSpec, Role } from '../spec/schema.ts';
+
+/**
+ * The service model: one description of every container a cluster runs, from which both the
+ * engine's create options and the exported docker-compose.yml are generated. This is what keeps
+ * "export is what runs" true: there is no second rendition of the topology.
+ */
+
+/** An env value or command argument that refers to per-cluster secrets as `${NAME}`. */
+export interface Templated {
+  template: string;
+}
+export type EnvValue = string | Templated;
+
+export interface HealthCheck {
+  test: string[]; // Docker's form: ['CMD', ...] or ['CMD-SHELL', '...']
+  intervalS: number;
+  timeoutS: number;
+  retries: number;
+  startPeriodS: number;
+}
+
+export interface ServiceModel {
+  /** Service key, also the DNS name inside the cluster network: api-1, balancer, redis, postgres. */
+  key: string;
+  role: Role;
+  slot?: number;
+  image: string;
+  command: string[];
+  user?: string;
+  env: Record<string, EnvValue>;
+  ports: { hostIp: string; host: number; container: number }[];
+  volumes: { name: string; target: string }[];
+  /** Files the service needs, written into the container before it starts (a bind mount in compose). */
+  files: { path: string; exportName: string; content: string }[];
+  healthcheck: HealthCheck;
+  stopSignal: string;
+  stopGraceS: number;
+  cpus?: number;
+  memoryBytes?: number;
+  dependsOn: { key: string; condition: 'healthy' | 'started' }[];
+}
+
+/** Secret names a cluster needs; values are generated per cluster and kept out of exports. */
+export const SECRET_NAMES = ['POSTGRES_PASSWORD'] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+export type Secrets = Record<SecretName, string>;
+
+export const NGINX_CONF_PATH = '/etc/scaledeck/nginx.conf';
+export const BALANCER_HTTP_PORT = 80;
+export const BALANCER_STATUS_PORT = 8081;
+export const PGDATA = '/var/lib/postgresql/data/pgdata';
+
+export function parseMemory(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmg])$/i.exec(value);
+  if (!m) throw new Error(`bad memory size ${value}`);
+  const mult = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as 'k' | 'm' | 'g'];
+  return Math.round(Number(m[1]) * mult);
+}
+
+export function apiKeys(spec: ClusterSpec): string[] {
+  return Array.from({ length: spec.api.replicas }, (_, i) => `api-${i + 1}`);
+}
+
+/** Postgres first start: initdb (no entrypoint magic, so official and Debian images behave alike). */
+function postgresScript(spec: ClusterSpec): string {
+  const { database, user, max_connections } = spec.postgres;
+  return [
+    'set -e',
+    `if [ ! -s "${PGDATA}/PG_VERSION" ]; then`,
+    '  umask 077',
+    '  printf "%s" "$POSTGRES_PASSWORD" > /tmp/pwfile',
+    `  initdb -D "${PGDATA}" --username=postgres --pwfile=/tmp/pwfile --auth-local=trust --auth-host=scram-sha-256 >/dev/null`,
+    '  rm -f /tmp/pwfile',
+    `  echo "host all all all scram-sha-256" >> "${PGDATA}/pg_hba.conf"`,
+    `  printf "CREATE ROLE ${user} LOGIN PASSWORD '%s';\\nCREATE DATABASE ${database} OWNER ${user};\\n" "$POSTGRES_PASSWORD" | postgres --single -D "${PGDATA}" postgres >/dev/null`,
+    'fi',
+    `exec postgres -D "${PGDATA}" -c listen_addresses='*' -c max_connections=${max_connections} -c unix_socket_directories=/tmp`,
+  ].join('\n');
+}
+
+export function buildServiceModel(spec: ClusterSpec, nginxConf: string): ServiceModel[] {
+  const { postgres, api, balancer } = spec;
+  const pg: ServiceModel = {
+    key: 'postgres',
+    role: 'postgres',
+    image: postgres.image,
+    command: ['sh', '-c', postgresScript(spec)],
+    user: 'postgres',
+    env: { POSTGRES_PASSWORD: { template: '${POSTGRES_PASSWORD}' }, PGDATA },
+    ports: [],
+    volumes: [{ name: 'pgdata', target: '/var/lib/postgresql/data' }],
+    files: [],
+    healthcheck: {
+      test: ['CMD', 'pg_isready', '-h', '/tmp', '-U', 'postgres', '-d', postgres.database],
+      intervalS: 1,
+      timeoutS: 3,
+      retries: 5,
+      startPeriodS: 60,
+    },
+    stopSignal: 'SIGINT',
+    stopGraceS: 30,
+    dependsOn: [],
+  };
+  const redis: ServiceModel = {
+    key: 'redis',
+    role: 'redis',
+    image: spec.redis.image,
+    command: ['redis-server', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--port', '6379'],
+    env: {},
+    ports: [],
+    volumes: [],
+    files: [],
+    healthcheck: { test: ['CMD', 'redis-cli', 'ping'], intervalS: 1, timeoutS: 3, retries: 5, startPeriodS: 30 },
+    stopSignal: 'SIGTERM',
+    stopGraceS: 10,
+    dependsOn: [],
+  };
+  const apis: ServiceModel[] = apiKeys(spec).map((key, i) => ({
+    key,
+    role: 'api',
+    slot: i + 1,
+    image: api.image,
+    command: [],
+    env: {
+      ...api.env,
+      NODE_NAME: key,
+      PORT: String(api.port),
+      DATABASE_URL: { template: `postgres://${postgres.user}:\${POSTGRES_PASSWORD}@postgres:5432/${postgres.database}` },
+      REDIS_URL: 'redis://redis:6379',
+    },
+    ports: [],
+    volumes: [],
+    files: [],
+    healthcheck: {
+      test: [
+        'CMD',
+        'node',
+        '-e',
+        `fetch('http://127.0.0.1:${api.port}${api.health_path}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+      ],
+      intervalS: 1,
+      timeoutS: 3,
+      retries: 3,
+      startPeriodS: 30,
+    },
+    stopSignal: 'SIGTERM',
+    stopGraceS: 15,
+    cpus: api.cpus,
+    memoryBytes: api.memory ? parseMemory(api.memory) : undefined,
+    dependsOn: [
+      { key: 'postgres', condition: 'healthy' },
+      { key: 'redis', condition: 'healthy' },
+    ],
+  }));
+  const lb: ServiceModel = {
+    key: 'balancer',
+    role: 'balancer',
+    image: balancer.image,
+    command: ['nginx', '-c', NGINX_CONF_PATH, '-g', 'daemon off;'],
+    env: {},
+    ports: [{ hostIp: balancer.bind, host: balancer.port, container: BALANCER_HTTP_PORT }],
+    volumes: [],
+    files: [{ path: NGINX_CONF_PATH, exportName: 'nginx.conf', content: nginxConf }],
+    healthcheck: {
+      test: [
+        'CMD-SHELL',
+        `curl -fsS -o /dev/null http://127.0.0.1:${BALANCER_STATUS_PORT}/nginx_status || wget -q -O /dev/null http://127.0.0.1:${BALANCER_STATUS_PORT}/nginx_status`,
+      ],
+      intervalS: 1,
+      timeoutS: 3,
+      retries: 3,
+      startPeriodS: 20,
+    },
+    stopSignal: 'SIGQUIT',
+    stopGraceS: 30,
+    dependsOn: apis.map((a) => ({ key: a.key, condition: 'started' as const })),
+  };
+  return [pg, redis, ...apis, lb];
+}
+
+/** Substitute `${NAME}` secret references. Unknown names are an error, never left as text. */
+export function renderTemplate(value: EnvValue, secrets: Secrets): string {
+  if (typeof value === 'string') return value;
+  return value.template.replace(/\$\{([A-Z_][A-Z0-9_]*)\}/g, (_, name: string) => {
+    const v = (secrets as Record<string, string>)[name];
+    if (v === undefined) throw new Error(`secret ${name} is not set for this cluster`);
+    return v;
+  });
+}

@@ -1,0 +1,4 @@
+export * from './schema.ts';
+export * from './images.ts';
+export * from './validate.ts';
+export * from './presets.ts';
