@@ -174,7 +174,8 @@ export function buildServiceModel(spec: ClusterSpec, nginxConf: string): Service
     },
     stopSignal: 'SIGQUIT',
     stopGraceS: 30,
-    dependsOn: apis.map((a) => ({ key: a.key, condition: 'started' as const })),
+    // NGINX resolves node names when it starts, and should only send traffic to nodes that answer.
+    dependsOn: apis.map((a) => ({ key: a.key, condition: 'healthy' as const })),
   };
   return [pg, redis, ...apis, lb];
 }

@@ -1,0 +1,228 @@
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ApiEvent } from '../shared/api/contract.ts';
+import { formatError, toErrorBody } from '../shared/api/errors.ts';
+import type { ClusterDetail, ClusterSummary, OperationView, StepProgress } from '../shared/api/types.ts';
+import { parseImageSet } from '../shared/spec/index.ts';
+import { ScaleDeck, type StartedOperation } from './services/scaledeck.ts';
+
+/**
+ * `scaledeck` command line: the same services as the app, printed for a terminal.
+ * Every command takes --json; failures exit non-zero (1: operation failed, 2: bad input).
+ */
+const USAGE = `Usage: scaledeck <command> [options]
+
+Commands:
+  up <spec.yaml> [--dry-run]        create or update a cluster to match the spec
+  status [name]                     list clusters, or one cluster's containers
+  scale <name> api=<N>              change the number of API nodes (1-64)
+  down <name> [--keep-data]         remove a cluster (--keep-data keeps its volumes and secrets)
+  export <name|spec.yaml> --out DIR write docker-compose.yml, nginx.conf and .env.example
+  serve [--port N] [--host H]       web mode: the app's UI and API over HTTP (token required)
+
+Options:
+  --json        machine-readable output on stdout
+  -h, --help    this help
+
+Environment:
+  SCALEDECK_IMAGES=test   use the offline test images (npm run test-images) for roles the spec leaves unset
+  SCALEDECK_HOME          workspace folder (default ~/.scaledeck)
+  DOCKER_HOST             Docker engine to use (default the local socket)
+`;
+
+class UsageError extends Error {}
+
+interface Out {
+  json: boolean;
+  log: (line: string) => void;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      'keep-data': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      token: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  const out: Out = { json: !!values.json, log: (l) => process.stderr.write(`${l}\n`) };
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  let app: ScaleDeck;
+  try {
+    app = new ScaleDeck({ imageSet: parseImageSet(process.env.SCALEDECK_IMAGES) });
+  } catch (err) {
+    return fail(out, err, 2);
+  }
+  try {
+    switch (command) {
+      case 'up':
+        return await up(app, rest, !!values['dry-run'], out);
+      case 'status':
+        return await status(app, rest[0], out);
+      case 'scale':
+        return await scale(app, rest, out);
+      case 'down':
+        if (!rest[0]) throw new UsageError('down needs a cluster name: scaledeck down <name> [--keep-data]');
+        return await follow(app, await app.down(rest[0], { keepData: !!values['keep-data'] }), out);
+      case 'export':
+        return await exportCmd(app, rest[0], values.out, out);
+      case 'serve': {
+        const { serve } = await import('./server.ts');
+        await serve(app, { port: values.port ? Number(values.port) : undefined, host: values.host, token: values.token, log: out.log });
+        return await new Promise<number>(() => {}); // runs until interrupted
+      }
+      default:
+        throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
+    }
+  } catch (err) {
+    const body = toErrorBody(err);
+    const code = err instanceof UsageError || body.code === 'SPEC_INVALID' || body.code === 'BAD_REQUEST' || body.code === 'NOT_FOUND' ? 2 : 1;
+    return fail(out, err, code);
+  }
+}
+
+function fail(out: Out, err: unknown, code: number): number {
+  if (err instanceof UsageError) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    const body = toErrorBody(err);
+    if (out.json) process.stdout.write(`${JSON.stringify({ ok: false, error: body })}\n`);
+    process.stderr.write(`Error: ${formatError(body)}\n`);
+  }
+  return code;
+}
+
+async function up(app: ScaleDeck, args: string[], dryRun: boolean, out: Out): Promise<number> {
+  const file = args[0];
+  if (!file) throw new UsageError('up needs a spec file: scaledeck up <spec.yaml> [--dry-run]');
+  const yaml = readSpecFile(file);
+  if (dryRun) {
+    const { plan, text } = await app.dryRun(yaml);
+    if (out.json) process.stdout.write(`${JSON.stringify({ ok: true, plan })}\n`);
+    else process.stdout.write(`${text}\n`);
+    return 0;
+  }
+  return follow(app, await app.apply(yaml), out);
+}
+
+function readSpecFile(file: string): string {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new UsageError(`Spec file not found: ${path}`);
+  return readFileSync(path, 'utf8');
+}
+
+async function scale(app: ScaleDeck, args: string[], out: Out): Promise<number> {
+  const [name, assignment] = args;
+  const m = /^api=(\d+)$/.exec(assignment ?? '');
+  if (!name || !m) throw new UsageError('scale needs a cluster and a count: scaledeck scale <name> api=<N>');
+  return follow(app, await app.scale(name, Number(m[1])), out);
+}
+
+/** Print an operation's steps as they change, then its outcome. */
+async function follow(app: ScaleDeck, started: StartedOperation, out: Out): Promise<number> {
+  const seen = new Map<string, string>();
+  const t0 = Date.now();
+  const printStep = (s: StepProgress) => {
+    const key = `${s.state}:${s.message ?? ''}`;
+    if (seen.get(s.id) === key || s.state === 'pending') return;
+    seen.set(s.id, key);
+    const icon = { running: '…', done: '✓', failed: '✗', skipped: '-', pending: ' ' }[s.state];
+    const secs = ((Date.now() - t0) / 1000).toFixed(1).padStart(5);
+    const extra = s.state === 'failed' ? '' : s.message ? `  (${s.message})` : '';
+    out.log(`[${secs}s] ${icon} ${s.label}${extra}`);
+  };
+  const unsubscribe = app.events.subscribe((e: ApiEvent) => {
+    if (e.type === 'operation' && e.operation.id === started.operationId) e.operation.steps.forEach(printStep);
+  });
+  let op: OperationView;
+  try {
+    op = await started.done;
+  } catch (err) {
+    unsubscribe();
+    return fail(out, err, 1);
+  }
+  unsubscribe();
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  if (out.json) {
+    process.stdout.write(`${JSON.stringify({ ok: true, operation: op })}\n`);
+  } else if (op.steps.length === 0) {
+    process.stdout.write(`Cluster "${op.cluster}" is up to date: nothing to do.\n`);
+  } else {
+    process.stdout.write(`${op.kind} ${op.cluster}: done in ${secs} s (${op.steps.length} steps)\n`);
+    if (op.kind !== 'down') {
+      const detail = await app.getCluster(op.cluster);
+      if (detail.url) process.stdout.write(`Open ${detail.url}\n`);
+    }
+  }
+  return 0;
+}
+
+async function status(app: ScaleDeck, name: string | undefined, out: Out): Promise<number> {
+  if (name) {
+    const d = await app.getCluster(name);
+    if (out.json) process.stdout.write(`${JSON.stringify({ ok: true, cluster: d })}\n`);
+    else process.stdout.write(formatDetail(d));
+    return d.state === 'running' ? 0 : 1;
+  }
+  const list = await app.listClusters();
+  if (out.json) process.stdout.write(`${JSON.stringify({ ok: true, clusters: list })}\n`);
+  else process.stdout.write(formatList(list));
+  return 0;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function formatList(list: ClusterSummary[]): string {
+  if (list.length === 0) return 'No clusters. Create one with `scaledeck up examples/starter.yaml`.\n';
+  return table([
+    ['NAME', 'STATE', 'HEALTHY', 'API NODES', 'URL'],
+    ...list.map((c) => [c.name, c.state, `${c.counts.healthy}/${c.counts.total}`, String(c.apiReplicas ?? '-'), c.url ?? '-']),
+  ]);
+}
+
+function formatDetail(d: ClusterDetail): string {
+  const head = `Cluster ${d.name}: ${d.state} (${d.counts.healthy}/${d.counts.total} healthy)${d.url ? `  ${d.url}` : ''}\n`;
+  if (d.containers.length === 0) return `${head}No containers.\n`;
+  return (
+    head +
+    table([
+      ['SERVICE', 'CONTAINER', 'STATE', 'HEALTH', 'IMAGE', 'UP TO DATE'],
+      ...d.containers.map((c) => [c.service, c.name, c.state, c.health, c.image, c.upToDate === null ? '?' : c.upToDate ? 'yes' : 'no']),
+    ])
+  );
+}
+
+async function exportCmd(app: ScaleDeck, target: string | undefined, outDir: string | undefined, out: Out): Promise<number> {
+  if (!target) throw new UsageError('export needs a cluster name or a spec file: scaledeck export <name|spec.yaml> --out DIR');
+  const isFile = /\.ya?ml$/i.test(target) || existsSync(target);
+  const bundle = app.exportFiles(isFile ? { yaml: readSpecFile(target) } : { name: target });
+  if (!outDir) {
+    if (out.json) process.stdout.write(`${JSON.stringify({ ok: true, files: bundle })}\n`);
+    else for (const [name, text] of Object.entries(bundle)) process.stdout.write(`# ---- ${name}\n${text}\n`);
+    return 0;
+  }
+  mkdirSync(outDir, { recursive: true });
+  const written = Object.entries(bundle).map(([name, text]) => {
+    const p = join(outDir, name);
+    writeFileSync(p, text);
+    return p;
+  });
+  if (out.json) process.stdout.write(`${JSON.stringify({ ok: true, written })}\n`);
+  else process.stdout.write(`Wrote ${written.join(', ')}\n`);
+  return 0;
+}

@@ -1,0 +1,83 @@
+import type { Health } from '../../shared/api/types.ts';
+import { NGINX_CONF_PATH } from '../../shared/generate/model.ts';
+import { LABEL } from '../../shared/labels.ts';
+import type { EngineClient } from '../docker/client.ts';
+import { sha256 } from './desired.ts';
+
+export interface ObservedContainer {
+  id: string;
+  name: string;
+  service: string;
+  role: string;
+  slot?: number;
+  image: string;
+  state: string;
+  health: Health;
+  status: string;
+  configHash: string | null;
+  hostPorts: number[];
+}
+
+export interface ObservedState {
+  cluster: string;
+  network: { id: string; name: string } | null;
+  volumes: string[];
+  containers: ObservedContainer[];
+  /** sha256 of the nginx.conf inside the balancer container, when there is one. */
+  balancerConfHash: string | null;
+}
+
+export function healthFromStatus(status: string): Health {
+  if (/\(healthy\)/.test(status)) return 'healthy';
+  if (/\(unhealthy\)/.test(status)) return 'unhealthy';
+  if (/\(health: starting\)/.test(status)) return 'starting';
+  return 'none';
+}
+
+/** Everything deployed for a cluster, recovered from labels alone (no state file). */
+export async function observe(engine: EngineClient, cluster: string, opts: { readBalancerConf?: boolean } = {}): Promise<ObservedState> {
+  const [containers, networks, volumes] = await Promise.all([
+    engine.listContainers(cluster),
+    engine.listNetworks(cluster),
+    engine.listVolumes(cluster),
+  ]);
+  const observed: ObservedContainer[] = containers.map((c) => {
+    const slot = c.labels[LABEL.slot];
+    return {
+      id: c.id,
+      name: c.name,
+      service: c.labels[LABEL.service] ?? c.name,
+      role: c.labels[LABEL.role] ?? 'unknown',
+      slot: slot ? Number(slot) : undefined,
+      image: c.image,
+      state: c.state,
+      health: c.state === 'running' ? healthFromStatus(c.status) : 'none',
+      status: c.status,
+      configHash: c.labels[LABEL.configHash] ?? null,
+      hostPorts: c.ports.map((p) => p.hostPort).filter((p): p is number => !!p),
+    };
+  });
+  observed.sort((a, b) => serviceOrder(a.service) - serviceOrder(b.service) || a.service.localeCompare(b.service));
+  let balancerConfHash: string | null = null;
+  const balancer = observed.find((c) => c.role === 'balancer');
+  if (balancer && opts.readBalancerConf !== false) {
+    const conf = await engine.readFile(balancer.id, NGINX_CONF_PATH);
+    balancerConfHash = conf === null ? null : sha256(conf);
+  }
+  return {
+    cluster,
+    network: networks[0] ?? null,
+    volumes: volumes.map((v) => v.name).sort(),
+    containers: observed,
+    balancerConfHash,
+  };
+}
+
+export function serviceOrder(service: string): number {
+  if (service === 'balancer') return 0;
+  const m = /^api-(\d+)$/.exec(service);
+  if (m) return 10 + Number(m[1]);
+  if (service === 'redis') return 1000;
+  if (service.startsWith('postgres')) return 1001;
+  return 2000;
+}

@@ -1,0 +1,202 @@
+import type { PlanView } from '../../shared/api/types.ts';
+import type { DesiredState } from './desired.ts';
+import type { ObservedState } from './observe.ts';
+
+/**
+ * plan(desired, observed) → Plan. Pure: no I/O, so every case is a golden test.
+ * Steps form a graph (dependsOn); the executor runs each step as soon as its dependencies are done.
+ *
+ * Ordering rules that keep traffic flowing:
+ * - data services first; API nodes wait for Postgres and Redis to be healthy (as compose's
+ *   depends_on: service_healthy);
+ * - new API nodes must be healthy before NGINX is reloaded to include them;
+ * - nodes leaving the fleet are removed only after NGINX has been reloaded without them.
+ */
+export type Step =
+  | { id: string; kind: 'create-network'; name: string; dependsOn: string[] }
+  | { id: string; kind: 'create-volume'; name: string; dependsOn: string[] }
+  | { id: string; kind: 'create'; service: string; image: string; dependsOn: string[] }
+  | { id: string; kind: 'recreate'; service: string; image: string; containerId: string; dependsOn: string[] }
+  | { id: string; kind: 'start'; service: string; containerId: string; dependsOn: string[] }
+  | { id: string; kind: 'wait-healthy'; service: string; dependsOn: string[] }
+  | { id: string; kind: 'reload-balancer'; dependsOn: string[] }
+  | { id: string; kind: 'remove'; service: string; containerId: string; name: string; dependsOn: string[] }
+  | { id: string; kind: 'remove-network'; name: string; dependsOn: string[] }
+  | { id: string; kind: 'remove-volume'; name: string; dependsOn: string[] };
+
+export interface Plan {
+  cluster: string;
+  steps: Step[];
+}
+
+export function planUp(desired: DesiredState, observed: ObservedState): Plan {
+  const steps: Step[] = [];
+  const byService = new Map(observed.containers.map((c) => [c.service, c]));
+  const base: string[] = [];
+
+  if (!observed.network) {
+    steps.push({ id: `network:${desired.network}`, kind: 'create-network', name: desired.network, dependsOn: [] });
+    base.push(`network:${desired.network}`);
+  }
+  const volumeSteps = new Map<string, string>();
+  for (const v of desired.volumes) {
+    if (!observed.volumes.includes(v)) {
+      steps.push({ id: `volume:${v}`, kind: 'create-volume', name: v, dependsOn: [] });
+      volumeSteps.set(v, `volume:${v}`);
+    }
+  }
+
+  // Which step brings each service up (create/recreate/start), and which waits for it.
+  const upStep = new Map<string, string>();
+  const waitStep = new Map<string, string>();
+  const apiChanged: string[] = [];
+
+  for (const d of desired.containers) {
+    const o = byService.get(d.service);
+    const volDeps = d.options.HostConfig.Mounts?.map((m) => volumeSteps.get(m.Source)).filter((x): x is string => !!x) ?? [];
+    const deps = [...base, ...volDeps];
+    let stepId: string | null = null;
+    if (!o) {
+      stepId = `create:${d.service}`;
+      steps.push({ id: stepId, kind: 'create', service: d.service, image: d.options.Image, dependsOn: deps });
+    } else if (o.configHash !== d.configHash) {
+      stepId = `recreate:${d.service}`;
+      steps.push({ id: stepId, kind: 'recreate', service: d.service, image: d.options.Image, containerId: o.id, dependsOn: deps });
+    } else if (o.state !== 'running') {
+      stepId = `start:${d.service}`;
+      steps.push({ id: stepId, kind: 'start', service: d.service, containerId: o.id, dependsOn: deps });
+    }
+    if (stepId) upStep.set(d.service, stepId);
+    if (stepId || (o && o.health === 'starting')) {
+      const w = `wait:${d.service}`;
+      steps.push({ id: w, kind: 'wait-healthy', service: d.service, dependsOn: stepId ? [stepId] : [] });
+      waitStep.set(d.service, w);
+      if (d.role === 'api') apiChanged.push(d.service);
+    }
+  }
+
+  // Dependencies between services, from the model (healthy → wait step, started → up step).
+  for (const d of desired.containers) {
+    const id = upStep.get(d.service);
+    if (!id) continue;
+    const step = steps.find((s) => s.id === id)!;
+    for (const dep of d.model.dependsOn) {
+      const target = dep.condition === 'healthy' ? (waitStep.get(dep.key) ?? upStep.get(dep.key)) : upStep.get(dep.key);
+      if (target) step.dependsOn.push(target);
+    }
+  }
+
+  const desiredServices = new Set(desired.containers.map((d) => d.service));
+  const leaving = observed.containers.filter((o) => !desiredServices.has(o.service));
+  const balancerUp = upStep.get('balancer');
+
+  // The balancer is reloaded when its config changed and it is not being (re)started with the new one.
+  let reloadId: string | null = null;
+  if (!balancerUp && byService.has('balancer') && observed.balancerConfHash !== desired.nginxConfHash) {
+    reloadId = 'reload:balancer';
+    const deps = apiChanged.map((s) => waitStep.get(s)!).filter(Boolean);
+    steps.push({ id: reloadId, kind: 'reload-balancer', dependsOn: deps });
+  }
+
+  for (const o of leaving) {
+    const deps: string[] = [];
+    if (o.role === 'api') {
+      if (reloadId) deps.push(reloadId);
+      else if (balancerUp) deps.push(balancerUp);
+    }
+    steps.push({ id: `remove:${o.service}`, kind: 'remove', service: o.service, containerId: o.id, name: o.name, dependsOn: deps });
+  }
+  return { cluster: desired.cluster, steps };
+}
+
+/** Tear down everything labelled with the cluster: balancer first so no traffic reaches stopping nodes. */
+export function planDown(observed: ObservedState, opts: { keepData: boolean }): Plan {
+  const steps: Step[] = [];
+  const balancers = observed.containers.filter((c) => c.role === 'balancer');
+  const apis = observed.containers.filter((c) => c.role === 'api');
+  const rest = observed.containers.filter((c) => c.role !== 'balancer' && c.role !== 'api');
+  const balancerIds = balancers.map((c) => `remove:${c.service}`);
+  for (const c of balancers) steps.push({ id: `remove:${c.service}`, kind: 'remove', service: c.service, containerId: c.id, name: c.name, dependsOn: [] });
+  for (const c of apis) steps.push({ id: `remove:${c.service}`, kind: 'remove', service: c.service, containerId: c.id, name: c.name, dependsOn: balancerIds });
+  const apiIds = apis.map((c) => `remove:${c.service}`);
+  for (const c of rest) steps.push({ id: `remove:${c.service}`, kind: 'remove', service: c.service, containerId: c.id, name: c.name, dependsOn: [...balancerIds, ...apiIds] });
+  const all = observed.containers.map((c) => `remove:${c.service}`);
+  if (observed.network) steps.push({ id: `network-rm:${observed.network.name}`, kind: 'remove-network', name: observed.network.name, dependsOn: all });
+  if (!opts.keepData) {
+    for (const v of observed.volumes) steps.push({ id: `volume-rm:${v}`, kind: 'remove-volume', name: v, dependsOn: all });
+  }
+  return { cluster: observed.cluster, steps };
+}
+
+export function stepLabel(s: Step): string {
+  switch (s.kind) {
+    case 'create-network':
+      return `create network ${s.name}`;
+    case 'create-volume':
+      return `create volume ${s.name}`;
+    case 'create':
+      return `create ${s.service} (${s.image})`;
+    case 'recreate':
+      return `recreate ${s.service} (${s.image}): config changed`;
+    case 'start':
+      return `start ${s.service}`;
+    case 'wait-healthy':
+      return `wait for ${s.service} to be healthy`;
+    case 'reload-balancer':
+      return 'reload balancer with the new upstream list (nginx -t first)';
+    case 'remove':
+      return `remove ${s.service} (${s.name})`;
+    case 'remove-network':
+      return `remove network ${s.name}`;
+    case 'remove-volume':
+      return `remove volume ${s.name}`;
+  }
+}
+
+const SYMBOL: Record<Step['kind'], string> = {
+  'create-network': '+',
+  'create-volume': '+',
+  create: '+',
+  recreate: '~',
+  start: '>',
+  'wait-healthy': '.',
+  'reload-balancer': '~',
+  remove: '-',
+  'remove-network': '-',
+  'remove-volume': '-',
+};
+
+export function summarize(plan: Plan): PlanView['summary'] {
+  const count = (...kinds: Step['kind'][]) => plan.steps.filter((s) => kinds.includes(s.kind)).length;
+  return {
+    create: count('create'),
+    recreate: count('recreate'),
+    start: count('start'),
+    remove: count('remove'),
+    reload: count('reload-balancer'),
+  };
+}
+
+/** The plan as printed by `scaledeck up --dry-run` (asserted in golden tests). */
+export function formatPlan(plan: Plan): string {
+  if (plan.steps.length === 0) return `Cluster "${plan.cluster}" is up to date: nothing to do.`;
+  const s = summarize(plan);
+  const head =
+    `Plan for cluster "${plan.cluster}": ${s.create} to create, ${s.recreate} to recreate, ${s.start} to start, ` +
+    `${s.remove} to remove${s.reload ? ', balancer reload' : ''}`;
+  const lines = plan.steps.map((step) => {
+    const after = step.dependsOn.length ? `   [after ${step.dependsOn.join(', ')}]` : '';
+    return `  ${SYMBOL[step.kind]} ${stepLabel(step)}${after}`;
+  });
+  return [head, ...lines].join('\n');
+}
+
+export function toPlanView(plan: Plan): PlanView {
+  return {
+    cluster: plan.cluster,
+    empty: plan.steps.length === 0,
+    summary: summarize(plan),
+    steps: plan.steps.map((s) => ({ id: s.id, action: s.kind, target: 'service' in s ? s.service : 'name' in s ? s.name : 'balancer', detail: stepLabel(s), dependsOn: s.dependsOn })),
+    text: formatPlan(plan),
+  };
+}

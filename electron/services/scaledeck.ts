@@ -1,0 +1,407 @@
+import { randomUUID } from 'node:crypto';
+import { parseDocument } from 'yaml';
+import type { ArgsOf, MethodName, ResultOf } from '../../shared/api/contract.ts';
+import { ScaleDeckError, toErrorBody } from '../../shared/api/errors.ts';
+import type {
+  ClusterDetail,
+  ClusterState,
+  ClusterSummary,
+  ContainerView,
+  EngineInfo,
+  OperationKind,
+  OperationView,
+  PlanView,
+  PresetInfo,
+  StepProgress,
+} from '../../shared/api/types.ts';
+import { generateExport } from '../../shared/generate/index.ts';
+import { LABEL } from '../../shared/labels.ts';
+import {
+  PRESETS,
+  findPreset,
+  parseSpecYaml,
+  specToYaml,
+  validateSpec,
+  SpecValidationError,
+  type ClusterSpec,
+  type ImageSet,
+} from '../../shared/spec/index.ts';
+import { describeEngineHost, EngineClient } from '../docker/client.ts';
+import { buildDesired, type DesiredState } from '../engine/desired.ts';
+import { executePlan } from '../engine/execute.ts';
+import { observe, serviceOrder, type ObservedState } from '../engine/observe.ts';
+import { formatPlan, planDown, planUp, toPlanView, type Plan } from '../engine/plan.ts';
+import { Workspace } from '../workspace/workspace.ts';
+import { EventBus } from './events.ts';
+import { checkImages, checkPort } from './preflight.ts';
+
+export interface StartedOperation {
+  operationId: string;
+  /** Resolves when the operation ends; rejects with its error. */
+  done: Promise<OperationView>;
+}
+
+type Handlers = { [M in MethodName]: (args: ArgsOf<M>) => Promise<ResultOf<M>> };
+
+/**
+ * The services behind the API contract. Every transport (IPC, HTTP, CLI) calls these same
+ * methods. Long operations return an id at once and report progress through the event bus.
+ */
+export class ScaleDeck {
+  readonly engine: EngineClient;
+  readonly workspace: Workspace;
+  readonly imageSet: ImageSet;
+  readonly events = new EventBus();
+  private readonly operations = new Map<string, OperationView>();
+  private readonly busy = new Map<string, string>();
+
+  constructor(deps: { engine?: EngineClient; workspace?: Workspace; imageSet?: ImageSet } = {}) {
+    this.engine = deps.engine ?? new EngineClient();
+    this.workspace = deps.workspace ?? new Workspace();
+    this.imageSet = deps.imageSet ?? 'official';
+  }
+
+  /** The contract's methods, keyed by name, for transports to dispatch to. */
+  handlers(): Handlers {
+    return {
+      'engine.info': () => this.engineInfo(),
+      'presets.list': async () => this.presets(),
+      'clusters.list': () => this.listClusters(),
+      'clusters.get': (a) => this.getCluster(requireName(a?.name)),
+      'clusters.validate': async (a) => {
+        const r = parseSpecYaml(requireString(a?.yaml, 'yaml'), this.imageSet);
+        return r.ok ? { ok: true, spec: r.spec } : r;
+      },
+      'clusters.plan': (a) => ('yaml' in (a ?? {}) ? this.planFromYaml((a as { yaml: string }).yaml) : this.planFor(requireName((a as { name: string })?.name))),
+      'clusters.createFromPreset': async (a) => ({ operationId: (await this.createFromPreset(a)).operationId }),
+      'clusters.apply': async (a) => ({ operationId: (await this.apply(requireString(a?.yaml, 'yaml'))).operationId }),
+      'clusters.scale': async (a) => ({ operationId: (await this.scale(requireName(a?.name), a?.replicas)).operationId }),
+      'clusters.down': async (a) => ({ operationId: (await this.down(requireName(a?.name), { keepData: !!a?.keepData })).operationId }),
+      'clusters.export': async (a) => this.exportFiles(a),
+      'operations.list': async () => [...this.operations.values()].sort((x, y) => y.startedAt - x.startedAt),
+      'operations.get': async (a) => {
+        const op = this.operations.get(requireString(a?.id, 'id'));
+        if (!op) throw new ScaleDeckError('NOT_FOUND', `No operation ${a?.id}.`);
+        return op;
+      },
+    };
+  }
+
+  async engineInfo(): Promise<EngineInfo> {
+    try {
+      const v = await this.engine.version();
+      return { reachable: true, version: v.version, apiVersion: v.apiVersion, host: describeEngineHost(), imageSet: this.imageSet };
+    } catch (err) {
+      return { reachable: false, host: describeEngineHost(), imageSet: this.imageSet, error: toErrorBody(err) };
+    }
+  }
+
+  presets(): PresetInfo[] {
+    return PRESETS.map((p) => ({ id: p.id, title: p.title, description: p.description, yaml: specToYaml(validateOrThrow(p.spec('starter'))) }));
+  }
+
+  /** The stored spec of a cluster, validated. */
+  storedSpec(name: string): ClusterSpec {
+    const yaml = this.workspace.readSpec(name);
+    if (yaml === null) {
+      throw new ScaleDeckError('NOT_FOUND', `No cluster named "${name}" in the workspace (${this.workspace.root}).`, 'List clusters with `scaledeck status`, or create one with `scaledeck up <spec.yaml>`.');
+    }
+    const r = parseSpecYaml(yaml, this.imageSet);
+    if (!r.ok) throw new SpecValidationError(r.errors, `The stored spec of "${name}"`);
+    return r.spec;
+  }
+
+  private desiredOf(spec: ClusterSpec): DesiredState {
+    return buildDesired(spec, this.workspace.secrets(spec.name));
+  }
+
+  async planFromYaml(yaml: string): Promise<PlanView> {
+    const spec = parseOrThrow(yaml, this.imageSet);
+    const observed = await observe(this.engine, spec.name);
+    return toPlanView(planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name)), observed));
+  }
+
+  async planFor(name: string): Promise<PlanView> {
+    const spec = this.storedSpec(name);
+    const observed = await observe(this.engine, name);
+    return toPlanView(planUp(this.desiredOf(spec), observed));
+  }
+
+  /** Compute the plan for a spec without changing anything (`up --dry-run`). */
+  async dryRun(yaml: string): Promise<{ plan: Plan; text: string }> {
+    const spec = parseOrThrow(yaml, this.imageSet);
+    await this.engine.version();
+    const observed = await observe(this.engine, spec.name);
+    // A dry run writes nothing: it reads existing secrets, or uses placeholders for a new cluster.
+    const plan = planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name)), observed);
+    return { plan, text: formatPlan(plan) };
+  }
+
+  async createFromPreset(args: { preset: string; name: string; port?: number }): Promise<StartedOperation> {
+    const preset = (() => {
+      try {
+        return findPreset(requireString(args?.preset, 'preset'));
+      } catch (err) {
+        throw new ScaleDeckError('BAD_REQUEST', (err as Error).message);
+      }
+    })();
+    const input = preset.spec(requireString(args?.name, 'name'));
+    if (args.port !== undefined) input.balancer = { ...input.balancer, port: args.port };
+    const yaml = `# Created from the "${preset.id}" preset.\n${specToYaml(validateOrThrow(input))}`;
+    return this.apply(yaml);
+  }
+
+  /** `up`: validate, check everything that can be checked, store the spec, then converge. */
+  async apply(yaml: string, kind: OperationKind = 'up'): Promise<StartedOperation> {
+    const spec = parseOrThrow(yaml, this.imageSet);
+    return this.withCluster(spec.name, kind, async () => {
+      await this.engine.version();
+      const observed = await observe(this.engine, spec.name);
+      const desired = this.desiredOf(spec);
+      const plan = planUp(desired, observed);
+      await checkImages(this.engine, plan);
+      if (plan.steps.some((s) => (s.kind === 'create' || s.kind === 'recreate') && s.service === 'balancer')) {
+        await checkPort(this.engine, spec, observed);
+      }
+      this.workspace.writeSpec(spec.name, yaml.endsWith('\n') ? yaml : `${yaml}\n`);
+      return { plan, desired };
+    });
+  }
+
+  async scale(name: string, replicas: unknown): Promise<StartedOperation> {
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1 || replicas > 64) {
+      throw new ScaleDeckError('BAD_REQUEST', `api/replicas: must be between 1 and 64 (got ${JSON.stringify(replicas)})`);
+    }
+    const yaml = this.workspace.readSpec(name);
+    if (yaml === null) this.storedSpec(name); // throws NOT_FOUND with the hint
+    const doc = parseDocument(yaml!);
+    doc.setIn(['api', 'replicas'], replicas);
+    return this.apply(doc.toString(), 'scale');
+  }
+
+  async down(name: string, opts: { keepData: boolean }): Promise<StartedOperation> {
+    return this.withCluster(name, 'down', async () => {
+      await this.engine.version();
+      const observed = await observe(this.engine, name, { readBalancerConf: false });
+      const known = this.workspace.readSpec(name) !== null;
+      if (!known && observed.containers.length === 0 && !observed.network && observed.volumes.length === 0) {
+        throw new ScaleDeckError('NOT_FOUND', `No cluster named "${name}": nothing in the workspace and nothing on the engine carries its label.`, 'List clusters with `scaledeck status`.');
+      }
+      return {
+        plan: planDown(observed, opts),
+        desired: null,
+        after: () => {
+          if (!opts.keepData) this.workspace.remove(name);
+        },
+      };
+    });
+  }
+
+  exportFiles(args: { name: string } | { yaml: string }) {
+    if (args && 'yaml' in args) return generateExport(parseOrThrow(args.yaml, this.imageSet));
+    return generateExport(this.storedSpec(requireName((args as { name: string })?.name)));
+  }
+
+  /**
+   * Run an operation on one cluster: prepare (validation, preflight; errors are thrown to the caller
+   * before anything changes), then execute the plan in the background with progress events.
+   */
+  private async withCluster(
+    cluster: string,
+    kind: OperationKind,
+    prepare: () => Promise<{ plan: Plan; desired: DesiredState | null; after?: () => void }>,
+  ): Promise<StartedOperation> {
+    const inProcess = this.busy.get(cluster);
+    if (inProcess) {
+      throw new ScaleDeckError('BUSY', `Cluster "${cluster}" is busy with operation ${inProcess}.`, 'Wait for it to finish; its progress is on the cluster page.');
+    }
+    const release = this.workspace.lock(cluster, kind);
+    const id = randomUUID().slice(0, 8);
+    this.busy.set(cluster, id);
+    let prepared: Awaited<ReturnType<typeof prepare>>;
+    try {
+      prepared = await prepare();
+    } catch (err) {
+      this.busy.delete(cluster);
+      release();
+      // Preflight failed before anything was created: leave no trace of a cluster that never existed.
+      if (!this.workspace.hasSpec(cluster)) this.workspace.remove(cluster);
+      throw err;
+    }
+    const op: OperationView = {
+      id,
+      kind,
+      cluster,
+      state: 'running',
+      startedAt: Date.now(),
+      planText: formatPlan(prepared.plan),
+      steps: prepared.plan.steps.map((s): StepProgress => ({ id: s.id, label: s.id, state: 'pending' })),
+    };
+    this.operations.set(id, op);
+    this.trimOperations();
+    const publish = () => this.events.emit({ type: 'operation', operation: structuredClone(op) });
+    publish();
+    const done = (async () => {
+      try {
+        await executePlan(this.engine, prepared.plan, prepared.desired, {
+          onStep: (p) => {
+            const i = op.steps.findIndex((s) => s.id === p.id);
+            if (i >= 0) op.steps[i] = p;
+            publish();
+          },
+        });
+        prepared.after?.();
+        op.state = 'succeeded';
+      } catch (err) {
+        op.state = 'failed';
+        op.error = toErrorBody(err);
+      } finally {
+        op.finishedAt = Date.now();
+        this.busy.delete(cluster);
+        release();
+        publish();
+        this.events.emit({ type: 'cluster-changed', cluster });
+      }
+      if (op.state === 'failed') throw ScaleDeckError.fromBody(op.error!);
+      return structuredClone(op);
+    })();
+    done.catch(() => {}); // callers that only want the id must not see an unhandled rejection
+    return { operationId: id, done };
+  }
+
+  private trimOperations(): void {
+    const max = 50;
+    if (this.operations.size <= max) return;
+    const oldest = [...this.operations.values()].filter((o) => o.state !== 'running').sort((a, b) => a.startedAt - b.startedAt);
+    for (const o of oldest.slice(0, this.operations.size - max)) this.operations.delete(o.id);
+  }
+
+  async listClusters(): Promise<ClusterSummary[]> {
+    const containers = await this.engine.listContainers();
+    const names = new Set<string>(this.workspace.listClusters());
+    for (const c of containers) {
+      const n = c.labels[LABEL.cluster];
+      if (n) names.add(n);
+    }
+    return [...names].sort().map((name) => {
+      const mine = containers.filter((c) => c.labels[LABEL.cluster] === name);
+      const views = mine.map((c) => ({
+        role: c.labels[LABEL.role] ?? 'unknown',
+        state: c.state,
+        health: c.state === 'running' ? healthOf(c.status) : ('none' as const),
+        hostPorts: c.ports.map((p) => p.hostPort).filter((p): p is number => !!p),
+        hostIps: c.ports.map((p) => p.hostIp),
+      }));
+      return this.summarize(name, views);
+    });
+  }
+
+  private summarize(
+    name: string,
+    views: { role: string; state: string; health: string; hostPorts: number[]; hostIps?: (string | undefined)[] }[],
+  ): ClusterSummary {
+    let expected: number | null = null;
+    let apiReplicas: number | null = null;
+    let bind = '127.0.0.1';
+    const yaml = this.workspace.readSpec(name);
+    if (yaml) {
+      const r = parseSpecYaml(yaml, this.imageSet);
+      if (r.ok) {
+        apiReplicas = r.spec.api.replicas;
+        expected = r.spec.api.replicas + 3;
+        bind = r.spec.balancer.bind === '0.0.0.0' ? '127.0.0.1' : r.spec.balancer.bind;
+      }
+    }
+    const running = views.filter((v) => v.state === 'running').length;
+    const healthy = views.filter((v) => v.state === 'running' && (v.health === 'healthy' || v.health === 'none')).length;
+    const starting = views.some((v) => v.health === 'starting');
+    let state: ClusterState;
+    if (views.length === 0) state = 'empty';
+    else if (running === 0) state = 'stopped';
+    else if (expected !== null && views.length < expected) state = 'partial';
+    else if (healthy === views.length) state = 'running';
+    else state = starting ? 'starting' : 'degraded';
+    const lbPort = views.find((v) => v.role === 'balancer')?.hostPorts[0];
+    return {
+      name,
+      managed: yaml !== null,
+      state,
+      counts: { total: views.length, running, healthy },
+      apiReplicas,
+      url: lbPort ? `http://${bind}:${lbPort}/` : null,
+      activeOperation: this.busy.get(name) ?? null,
+    };
+  }
+
+  async getCluster(name: string): Promise<ClusterDetail> {
+    const observed: ObservedState = await observe(this.engine, name, { readBalancerConf: false });
+    const yaml = this.workspace.readSpec(name);
+    let desired: DesiredState | null = null;
+    let spec: ClusterSpec | null = null;
+    if (yaml) {
+      const r = parseSpecYaml(yaml, this.imageSet);
+      if (r.ok) {
+        spec = r.spec;
+        desired = this.desiredOf(r.spec);
+      }
+    }
+    if (!yaml && observed.containers.length === 0 && !observed.network) {
+      throw new ScaleDeckError('NOT_FOUND', `No cluster named "${name}".`, 'List clusters with `scaledeck status`.');
+    }
+    const containers: ContainerView[] = observed.containers.map((c) => {
+      const d = desired?.containers.find((x) => x.service === c.service);
+      return {
+        id: c.id.slice(0, 12),
+        name: c.name,
+        service: c.service,
+        role: c.role,
+        slot: c.slot,
+        image: c.image,
+        state: c.state,
+        health: c.health,
+        status: c.status,
+        upToDate: desired ? (d ? d.configHash === c.configHash : false) : null,
+      };
+    });
+    containers.sort((a, b) => serviceOrder(a.service) - serviceOrder(b.service));
+    const summary = this.summarize(
+      name,
+      observed.containers.map((c) => ({ role: c.role, state: c.state, health: c.health, hostPorts: c.hostPorts })),
+    );
+    return { ...summary, spec, specYaml: yaml, containers, network: observed.network?.name ?? null, volumes: observed.volumes };
+  }
+}
+
+function healthOf(status: string) {
+  if (/\(healthy\)/.test(status)) return 'healthy' as const;
+  if (/\(unhealthy\)/.test(status)) return 'unhealthy' as const;
+  if (/\(health: starting\)/.test(status)) return 'starting' as const;
+  return 'none' as const;
+}
+
+function parseOrThrow(yaml: string, imageSet: ImageSet): ClusterSpec {
+  const r = parseSpecYaml(yaml, imageSet);
+  if (!r.ok) throw new SpecValidationError(r.errors);
+  return r.spec;
+}
+
+function validateOrThrow(input: unknown) {
+  const r = validateSpec(input);
+  if (!r.ok) throw new SpecValidationError(r.errors);
+  const { api, balancer, redis, postgres, name } = r.spec;
+  // Leave images unset so the stored spec follows the image set in use.
+  return { name, api: { ...api, image: undefined }, balancer: { ...balancer, image: undefined }, redis: { ...redis, image: undefined }, postgres: { ...postgres, image: undefined } };
+}
+
+function requireString(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v === '') throw new ScaleDeckError('BAD_REQUEST', `${what}: required (a non-empty string)`);
+  return v;
+}
+
+function requireName(v: unknown): string {
+  const name = requireString(v, 'name');
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(name)) {
+    throw new ScaleDeckError('BAD_REQUEST', `name: "${name}" is not a cluster name (lowercase letters, digits and dashes, starting with a letter).`);
+  }
+  return name;
+}

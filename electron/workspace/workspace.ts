@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync, renameSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ScaleDeckError } from '../../shared/api/errors.ts';
+import { SECRET_NAMES, type Secrets } from '../../shared/generate/model.ts';
+
+/**
+ * The workspace folder (SCALEDECK_HOME, default ~/.scaledeck) keeps what labels cannot:
+ * each cluster's spec as the user wrote it, its generated secrets (0600, never printed),
+ * and a lock so two commands do not change one cluster at once.
+ */
+export class Workspace {
+  readonly root: string;
+  constructor(root = process.env.SCALEDECK_HOME || join(homedir(), '.scaledeck')) {
+    this.root = root;
+    mkdirSync(join(root, 'clusters'), { recursive: true, mode: 0o700 });
+  }
+
+  private dir(cluster: string): string {
+    const d = join(this.root, 'clusters', cluster);
+    mkdirSync(d, { recursive: true, mode: 0o700 });
+    return d;
+  }
+
+  listClusters(): string[] {
+    const d = join(this.root, 'clusters');
+    return readdirSync(d, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && existsSync(join(d, e.name, 'spec.yaml')))
+      .map((e) => e.name)
+      .sort();
+  }
+
+  readSpec(cluster: string): string | null {
+    const f = join(this.root, 'clusters', cluster, 'spec.yaml');
+    return existsSync(f) ? readFileSync(f, 'utf8') : null;
+  }
+
+  writeSpec(cluster: string, yaml: string): void {
+    atomicWrite(join(this.dir(cluster), 'spec.yaml'), yaml, 0o644);
+  }
+
+  /** Secrets are generated once per cluster and reused, so containers are not recreated. */
+  secrets(cluster: string): Secrets {
+    const f = join(this.dir(cluster), 'secrets.json');
+    let current: Partial<Secrets> = {};
+    if (existsSync(f)) current = JSON.parse(readFileSync(f, 'utf8')) as Partial<Secrets>;
+    let changed = false;
+    for (const name of SECRET_NAMES) {
+      if (!current[name]) {
+        current[name] = randomBytes(18).toString('base64url').replace(/[-_]/g, 'x');
+        changed = true;
+      }
+    }
+    if (changed) atomicWrite(f, JSON.stringify(current, null, 2), 0o600);
+    return current as Secrets;
+  }
+
+  /** Existing secrets, or placeholders, without writing anything (for dry runs and previews). */
+  peekSecrets(cluster: string): Secrets {
+    const f = join(this.root, 'clusters', cluster, 'secrets.json');
+    const current = existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Partial<Secrets>) : {};
+    return Object.fromEntries(SECRET_NAMES.map((n) => [n, current[n] ?? 'not-generated-yet'])) as Secrets;
+  }
+
+  hasSpec(cluster: string): boolean {
+    return existsSync(join(this.root, 'clusters', cluster, 'spec.yaml'));
+  }
+
+  /** Forget a cluster: its spec and secrets (only after its containers are gone). */
+  remove(cluster: string): void {
+    rmSync(join(this.root, 'clusters', cluster), { recursive: true, force: true });
+  }
+
+  /**
+   * A per-cluster lock across processes: a file holding the owner's pid. A lock whose process
+   * is gone (killed mid-operation) is stale and taken over.
+   */
+  lock(cluster: string, what: string): () => void {
+    const f = join(this.dir(cluster), 'lock');
+    if (existsSync(f)) {
+      const [pidText, holder] = readFileSync(f, 'utf8').split('\n');
+      const pid = Number(pidText);
+      if (pid && pid !== process.pid && alive(pid)) {
+        throw new ScaleDeckError(
+          'BUSY',
+          `Cluster "${cluster}" is busy: process ${pid} is running "${holder ?? 'an operation'}" on it.`,
+          'Wait for it to finish, or stop that process and run the command again.',
+        );
+      }
+    }
+    writeFileSync(f, `${process.pid}\n${what}\n`);
+    return () => {
+      try {
+        const [pidText] = readFileSync(f, 'utf8').split('\n');
+        if (Number(pidText) === process.pid) rmSync(f, { force: true });
+      } catch {
+        /* already gone */
+      }
+    };
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function atomicWrite(file: string, content: string, mode: number): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, content, { mode });
+  chmodSync(tmp, mode);
+  renameSync(tmp, file);
+}

@@ -1,0 +1,116 @@
+import type { OperationView, StepProgress, StepState } from '../../../shared/api/index.ts';
+import { useOperation } from '../data/operations/queries.ts';
+import { formatAgo, formatDuration, formatTime } from '../lib/format.ts';
+import type { Tone } from '../lib/health.ts';
+import { paths } from '../lib/router.ts';
+import { useNow } from '../lib/useNow.ts';
+import { Badge, ErrorNotice, Skeleton, Spinner } from './ui.tsx';
+
+const KIND_TEXT: Record<OperationView['kind'], string> = {
+  up: 'Create / apply',
+  scale: 'Scale',
+  down: 'Delete',
+};
+
+const STATE_TONE: Record<OperationView['state'], Tone> = { running: 'info', succeeded: 'ok', failed: 'bad' };
+
+const STEP_ICON: Record<StepState, string> = { pending: '○', running: '', done: '✓', failed: '✗', skipped: '–' };
+
+function StepRow({ step }: { step: StepProgress }) {
+  return (
+    <li className={`step step-${step.state}`} data-step-state={step.state}>
+      <span className="step-icon" aria-label={step.state}>
+        {step.state === 'running' ? <Spinner label="running" /> : STEP_ICON[step.state]}
+      </span>
+      <span className="step-label">{step.label}</span>
+      <span className="step-message muted">{step.message ?? ''}</span>
+      <span className="step-ms mono muted">{formatDuration(step.ms)}</span>
+    </li>
+  );
+}
+
+export function OperationDetails({ op, showCluster }: { op: OperationView; showCluster?: boolean }) {
+  const running = op.state === 'running';
+  const now = useNow(running);
+  const done = op.steps.filter((s) => s.state === 'done' || s.state === 'skipped').length;
+  const total = op.steps.length;
+  const pct = total ? Math.round((done / total) * 100) : running ? 0 : 100;
+  const elapsed = (op.finishedAt ?? now) - op.startedAt;
+
+  return (
+    <div className="op" data-operation-id={op.id}>
+      <div className="op-head">
+        <span className="op-kind">{KIND_TEXT[op.kind] ?? op.kind}</span>
+        {showCluster && (
+          <a className="mono" href={paths.cluster(op.cluster)}>
+            {op.cluster}
+          </a>
+        )}
+        <Badge tone={STATE_TONE[op.state]} testId="operation-state">
+          {op.state}
+        </Badge>
+        <span className="muted small op-time" title={new Date(op.startedAt).toLocaleString()}>
+          started {formatTime(op.startedAt)} ({formatAgo(op.startedAt, now)}) · {running ? 'running for ' : 'took '}
+          <span className="mono">{formatDuration(elapsed)}</span>
+        </span>
+        <a className="op-id mono muted small" href={paths.operation(op.id)} title="Open this operation">
+          {op.id}
+        </a>
+      </div>
+
+      <div className={`progress tone-${STATE_TONE[op.state]}`} role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100}>
+        <span style={{ width: `${pct}%` }} />
+      </div>
+
+      {op.error && <ErrorNotice error={op.error} title={`${KIND_TEXT[op.kind] ?? op.kind} failed`} compact />}
+
+      {total > 0 ? (
+        <ol className="steps">
+          {op.steps.map((s) => (
+            <StepRow key={s.id} step={s} />
+          ))}
+        </ol>
+      ) : (
+        <p className="muted small">{running ? 'Planning…' : 'Nothing to do: the cluster already matched the spec.'}</p>
+      )}
+
+      {op.planText && (
+        <details className="plan">
+          <summary>Plan</summary>
+          <pre className="code">{op.planText}</pre>
+        </details>
+      )}
+    </div>
+  );
+}
+
+/** Loads one operation by id; kept live by pushed events (and a 2 s poll while it runs). */
+export function OperationPanel({ id, showCluster }: { id: string; showCluster?: boolean }) {
+  const op = useOperation(id);
+  if (op.isPending) return <OperationSkeleton />;
+  if (op.isError) return <ErrorNotice error={op.error} title="Cannot load the operation" compact />;
+  return <OperationDetails op={op.data} showCluster={showCluster} />;
+}
+
+export function OperationSkeleton() {
+  return (
+    <div className="op" aria-hidden="true">
+      <div className="op-head">
+        <Skeleton width={90} height={16} />
+        <Skeleton width={80} height={18} />
+        <Skeleton width={220} height={12} />
+      </div>
+      <div className="progress">
+        <span style={{ width: 0 }} />
+      </div>
+      <ol className="steps">
+        {[0, 1, 2].map((i) => (
+          <li className="step" key={i}>
+            <span className="step-icon" />
+            <Skeleton width={160} height={12} />
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}

@@ -1,0 +1,36 @@
+import { useEffect } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import type { ApiEvent, OperationView } from '../../../shared/api/index.ts';
+import { useApi } from '../api/ApiContext.tsx';
+import { clusterKeys } from './clusters/keys.ts';
+import { operationKeys } from './operations/keys.ts';
+
+/**
+ * Subscribes once to pushed events and turns them into cache updates:
+ * - operation: the operation's detail is replaced, the list entry patched, its cluster invalidated;
+ * - cluster-changed: that cluster (and the list) invalidated.
+ */
+export function useApiEvents(): void {
+  const api = useApi();
+  const qc = useQueryClient();
+  useEffect(() => {
+    return api.subscribe((event: ApiEvent) => {
+      if (event.type === 'operation') {
+        const op = event.operation;
+        qc.setQueryData<OperationView>(operationKeys.detail(op.id), op);
+        let known = false;
+        qc.setQueryData<OperationView[]>(operationKeys.list(), (list) => {
+          if (!list) return list;
+          known = list.some((o) => o.id === op.id);
+          return known ? list.map((o) => (o.id === op.id ? op : o)) : [op, ...list];
+        });
+        if (!known) void qc.invalidateQueries({ queryKey: operationKeys.lists() });
+        void qc.invalidateQueries({ queryKey: clusterKeys.lists() });
+        void qc.invalidateQueries({ queryKey: clusterKeys.detail(op.cluster) });
+      } else if (event.type === 'cluster-changed') {
+        void qc.invalidateQueries({ queryKey: clusterKeys.lists() });
+        void qc.invalidateQueries({ queryKey: clusterKeys.detail(event.cluster) });
+      }
+    });
+  }, [api, qc]);
+}

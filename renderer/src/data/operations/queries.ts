@@ -1,0 +1,38 @@
+import { useCallback } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import type { OperationView } from '../../../../shared/api/index.ts';
+import { useApi } from '../../api/ApiContext.tsx';
+import { errorCode } from '../../lib/errors.ts';
+import { operationKeys } from './keys.ts';
+
+const newestFirst = (a: OperationView, b: OperationView) => b.startedAt - a.startedAt;
+
+export function useOperations<T = OperationView[]>(select?: (ops: OperationView[]) => T) {
+  const api = useApi();
+  return useQuery({
+    queryKey: operationKeys.list(),
+    queryFn: () => api['operations.list'](),
+    select,
+  });
+}
+
+/** A cluster's operations, newest first. */
+export function useClusterOperations(cluster: string) {
+  const select = useCallback((ops: OperationView[]) => ops.filter((o) => o.cluster === cluster).sort(newestFirst), [cluster]);
+  return useOperations(select);
+}
+
+/**
+ * One operation. Pushed events keep it current (setQueryData); while it runs it is also polled
+ * every 2 s in case an event was missed (an SSE reconnect, a sleeping laptop).
+ */
+export function useOperation(id: string | null | undefined) {
+  const api = useApi();
+  return useQuery({
+    queryKey: operationKeys.detail(id ?? ''),
+    queryFn: () => api['operations.get']({ id: id! }),
+    enabled: !!id,
+    refetchInterval: (q) => (q.state.data?.state === 'running' ? 2_000 : false),
+    retry: (count, err) => errorCode(err) !== 'NOT_FOUND' && count < 2,
+  });
+}

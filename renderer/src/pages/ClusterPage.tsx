@@ -1,0 +1,132 @@
+import { useState, type ReactNode } from 'react';
+import type { ClusterDetail } from '../../../shared/api/index.ts';
+import { ContainerTable } from '../components/ContainerTable.tsx';
+import { DeleteControl, ScaleControl } from '../components/ClusterControls.tsx';
+import { OperationPanel, OperationSkeleton } from '../components/OperationPanel.tsx';
+import { Topology, TopologySkeleton } from '../components/Topology.tsx';
+import { Card, ErrorNotice, ExternalLink, Skeleton, StateBadge } from '../components/ui.tsx';
+import { useCluster } from '../data/clusters/queries.ts';
+import { useClusterOperations } from '../data/operations/queries.ts';
+import { errorCode } from '../lib/errors.ts';
+import { paths } from '../lib/router.ts';
+
+function Facts({ cluster }: { cluster: ClusterDetail }) {
+  const spec = cluster.spec;
+  const rows: [string, ReactNode][] = [
+    ['Network', cluster.network ? <span className="mono">{cluster.network}</span> : '—'],
+    ['Volumes', cluster.volumes.length ? <span className="mono">{cluster.volumes.join(', ')}</span> : '—'],
+  ];
+  if (spec) {
+    rows.unshift(
+      ['Balancing', <span className="mono">{spec.balancer.algorithm}</span>],
+      ['Listens on', <span className="mono">{`${spec.balancer.bind}:${spec.balancer.port}`}</span>],
+      ['Health path', <span className="mono">{spec.api.health_path}</span>],
+    );
+  }
+  return (
+    <dl className="facts">
+      {rows.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export default function ClusterPage({ name }: { name: string }) {
+  const cluster = useCluster(name);
+  const ops = useClusterOperations(name);
+  const [startedOp, setStartedOp] = useState<string | null>(null);
+
+  const c = cluster.data;
+  const notFound = cluster.isError && errorCode(cluster.error) === 'NOT_FOUND';
+  const list = ops.data ?? [];
+  // The active operation, else the one this page just started (until the list knows it), else the newest.
+  const opId = c?.activeOperation ?? (startedOp && !list.some((o) => o.id === startedOp) ? startedOp : (list[0]?.id ?? null));
+
+  return (
+    <div className="page">
+      <nav className="crumbs" aria-label="Breadcrumb">
+        <a href={paths.clusters()}>Clusters</a>
+        <span aria-hidden="true">/</span>
+        <span className="mono">{name}</span>
+      </nav>
+
+      <header className="page-head">
+        <div className="title-row">
+          <h1 className="mono">{name}</h1>
+          {c ? <StateBadge state={c.state} /> : <Skeleton width={72} height={22} />}
+          {c?.url && <ExternalLink href={c.url} testId="cluster-url">{c.url}</ExternalLink>}
+        </div>
+        <div className="head-actions">
+          <a className="btn" href={paths.export(name)} data-testid="export-link">
+            Export compose
+          </a>
+        </div>
+      </header>
+
+      {notFound && (
+        <div className="notice notice-info" role="status" data-testid="cluster-gone">
+          <div className="notice-head">
+            <strong>
+              No cluster named <span className="mono">{name}</span>
+            </strong>
+          </div>
+          <p className="notice-message">It does not exist on this engine, or it was just deleted.</p>
+          <p className="notice-hint">
+            <a href={paths.clusters()}>← Back to clusters</a>
+          </p>
+        </div>
+      )}
+      {cluster.isError && !notFound && <ErrorNotice error={cluster.error} title="Cannot load this cluster" />}
+
+      {!notFound && (
+        <div className="cluster-grid">
+          <Card
+            title="Topology"
+            className="topo-card"
+            actions={
+              c && (
+                <span className="muted small">
+                  {c.counts.healthy}/{c.counts.total} healthy · {c.counts.running} running
+                </span>
+              )
+            }
+          >
+            {c ? <Topology cluster={c} /> : <TopologySkeleton />}
+          </Card>
+
+          <div className="side-col">
+            <Card title="Scale">{c ? <ScaleControl cluster={c} onStarted={setStartedOp} /> : <Skeleton height={84} width="100%" />}</Card>
+            <Card title="Details">{c ? <Facts cluster={c} /> : <Skeleton height={96} width="100%" />}</Card>
+            <Card title="Delete" className="danger-card">
+              {c ? <DeleteControl cluster={c} onStarted={setStartedOp} /> : <Skeleton height={60} width="100%" />}
+            </Card>
+          </div>
+        </div>
+      )}
+
+      <Card
+        title={c?.activeOperation ? 'Operation in progress' : 'Latest operation'}
+        actions={list.length > 1 ? <span className="muted small">{list.length} operations on this cluster</span> : undefined}
+        className="op-card"
+      >
+        {opId ? (
+          <OperationPanel id={opId} />
+        ) : ops.isPending ? (
+          <OperationSkeleton />
+        ) : (
+          <p className="muted">No operations have run on this cluster from this ScaleDeck yet.</p>
+        )}
+      </Card>
+
+      {!notFound && (
+        <Card title="Containers" actions={c && <span className="muted small">refreshes every 3 s</span>}>
+          <ContainerTable containers={c?.containers} />
+        </Card>
+      )}
+    </div>
+  );
+}
