@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { HTTP, isMethod, type ApiEvent, type Envelope, type MethodName } from '../shared/api/contract.ts';
 import { toErrorBody } from '../shared/api/errors.ts';
 import type { ScaleDeck } from './services/scaledeck.ts';
+import { CSP } from './shell/csp.ts';
 
 /**
  * Web mode: the renderer and the API over HTTP, for self-hosting and for browser tests.
@@ -40,8 +41,7 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-export const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+export { CSP };
 
 const MAX_BODY = 1024 * 1024;
 

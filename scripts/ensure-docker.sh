@@ -17,9 +17,17 @@ die() { printf '[ensure-docker] ERROR: %s\n' "$*" >&2; exit 1; }
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
+LAST_ERROR=""
 engine_answers() {
-  command -v docker >/dev/null 2>&1 || return 1
-  timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1
+  command -v docker >/dev/null 2>&1 || { LAST_ERROR="docker CLI not found"; return 1; }
+  LAST_ERROR=$(timeout 10 docker version --format '{{.Server.Version}}' 2>&1 >/dev/null) && return 0
+  case "$LAST_ERROR" in
+    *"permission denied"*)
+      die "the Docker daemon runs but this user ($(id -un)) may not use its socket:
+       $LAST_ERROR
+       Run as root, or add the user to the docker group (usermod -aG docker $(id -un)) and log in again." ;;
+  esac
+  return 1
 }
 
 apt_install() {
@@ -63,17 +71,29 @@ else
   mkdir -p "$(dirname "$DOCKERD_LOG")"
   # setsid + nohup: own session, immune to the hangup of this shell, so it outlives the script.
   setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  STARTED_PID=$!
   disown || true
 fi
+
+dockerd_alive() {
+  if [ -n "${STARTED_PID:-}" ]; then
+    # Our own child: alive unless gone or a zombie (kill -0 succeeds on zombies).
+    local state
+    state=$(awk '{ print $3 }' "/proc/$STARTED_PID/stat" 2>/dev/null) || return 1
+    [ -n "$state" ] && [ "$state" != Z ]
+  else
+    pgrep -x dockerd >/dev/null 2>&1
+  fi
+}
 
 deadline=$((SECONDS + WAIT_SECONDS))
 until engine_answers; do
   if [ "$SECONDS" -ge "$deadline" ]; then
     log "last lines of $DOCKERD_LOG:"
     tail -n 30 "$DOCKERD_LOG" >&2 2>/dev/null || true
-    die "the Docker daemon did not answer \`docker version\` within ${WAIT_SECONDS}s"
+    die "the Docker daemon did not answer \`docker version\` within ${WAIT_SECONDS}s (last error: ${LAST_ERROR:-none})"
   fi
-  if ! pgrep -x dockerd >/dev/null 2>&1; then
+  if ! dockerd_alive; then
     sleep 1
     engine_answers && break
     log "last lines of $DOCKERD_LOG:"

@@ -1,0 +1,84 @@
+import { app, BrowserWindow, ipcMain, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { IPC, METHODS, type ApiEvent, type Envelope, type MethodName } from '../shared/api/contract.ts';
+import { toErrorBody } from '../shared/api/errors.ts';
+import { parseImageSet } from '../shared/spec/index.ts';
+import { ScaleDeck } from './services/scaledeck.ts';
+import { CSP, isTrustedSender, secureWebPreferences } from './shell/security.ts';
+
+/**
+ * The Electron main process: one window, the renderer from dist/renderer, and the API contract
+ * served over IPC. Built by scripts/build-electron.mjs into dist/electron/main.mjs.
+ */
+export interface ShellPaths {
+  preload: string;
+  rendererIndex: string;
+}
+
+export function shellPaths(baseDir: string): ShellPaths {
+  return { preload: join(baseDir, 'preload.cjs'), rendererIndex: join(baseDir, '..', 'renderer', 'index.html') };
+}
+
+/** Register one IPC handler per contract method; calls from any other frame are refused. */
+export function registerIpc(service: ScaleDeck, rendererIndexUrl: string): void {
+  const handlers = service.handlers();
+  for (const method of METHODS) {
+    ipcMain.handle(IPC.channel(method), async (event: IpcMainInvokeEvent, args: unknown): Promise<Envelope<unknown>> => {
+      if (!isTrustedSender(event.senderFrame?.url, rendererIndexUrl)) {
+        return { ok: false, error: { code: 'UNAUTHORIZED', message: 'IPC call from an untrusted frame refused.' } };
+      }
+      try {
+        const handler = handlers[method as MethodName] as (a: unknown) => Promise<unknown>;
+        return { ok: true, result: await handler(args) };
+      } catch (err) {
+        return { ok: false, error: toErrorBody(err) };
+      }
+    });
+  }
+}
+
+export function createWindow(paths: ShellPaths): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    minWidth: 900,
+    minHeight: 600,
+    title: 'ScaleDeck',
+    show: false,
+    webPreferences: secureWebPreferences(paths.preload),
+  });
+  const indexUrl = pathToFileURL(paths.rendererIndex).toString();
+  // No navigation away from the app and no new windows; http(s) links open in the user's browser.
+  win.webContents.on('will-navigate', (event, url) => {
+    if (url !== indexUrl && !url.startsWith(`${indexUrl}#`)) event.preventDefault();
+  });
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  win.once('ready-to-show', () => win.show());
+  void win.loadURL(indexUrl);
+  return win;
+}
+
+export async function start(baseDir: string): Promise<void> {
+  await app.whenReady();
+  const paths = shellPaths(baseDir);
+  const indexUrl = pathToFileURL(paths.rendererIndex).toString();
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false));
+  const service = new ScaleDeck({ imageSet: parseImageSet(process.env.SCALEDECK_IMAGES) });
+  registerIpc(service, indexUrl);
+  const send = (e: ApiEvent) => {
+    for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC.events, e);
+  };
+  service.events.subscribe(send);
+  createWindow(paths);
+  app.on('window-all-closed', () => app.quit());
+  app.on('web-contents-created', (_e, contents) => {
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+  });
+}
