@@ -11,6 +11,7 @@ import './styles.css';
 applyStoredTheme();
 
 const api = createApi();
+const NO_RETRY = new Set<string>(['NOT_FOUND', 'UNAUTHORIZED', 'BAD_REQUEST', 'SPEC_INVALID', 'ENGINE_UNREACHABLE']);
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -19,7 +20,7 @@ const queryClient = new QueryClient({
       // Errors that a retry cannot fix are shown at once.
       retry: (count, err) => {
         const code = errorCode(err);
-        if (code === 'NOT_FOUND' || code === 'UNAUTHORIZED' || code === 'BAD_REQUEST' || code === 'SPEC_INVALID') return false;
+        if (code && NO_RETRY.has(code)) return false;
         return count < 2;
       },
     },

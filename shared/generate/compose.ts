@@ -65,7 +65,8 @@ export function generateCompose(spec: ClusterSpec, model: ServiceModel[]): strin
     '# nginx.conf must sit beside this file; it is the balancer config ScaleDeck runs.',
     '',
   ].join('\n');
-  return header + stringify(doc, { lineWidth: 0 });
+  // YAML 1.1 quoting: docker-compose v1 (PyYAML) would read a bare `no` or `on` as a boolean.
+  return header + stringify(doc, { lineWidth: 0, version: '1.1' });
 }
 
 export function generateEnvExample(spec: ClusterSpec): string {

@@ -130,13 +130,13 @@ export function validateSpec(raw: unknown, imageSet: ImageSet = 'official'): Spe
 
 /** Parse YAML text and validate it. YAML syntax errors carry their line. */
 export function parseSpecYaml(text: string, imageSet: ImageSet = 'official'): SpecResult {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     return {
       ok: false,
       errors: doc.errors.map((e) => ({
         path: '',
-        message: `invalid YAML: ${e.message.split('\n')[0]}`,
+        message: `invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
         line: e.linePos?.[0]?.line,
       })),
     };

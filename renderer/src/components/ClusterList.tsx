@@ -1,5 +1,6 @@
 import type { ClusterSummary, OperationView } from '../../../shared/api/index.ts';
 import { useOperations } from '../data/operations/queries.ts';
+import { errorCode } from '../lib/errors.ts';
 import { navigate, paths } from '../lib/router.ts';
 import { Dot, ErrorNotice, ExternalLink, Skeleton, Spinner, StateBadge } from './ui.tsx';
 
@@ -25,7 +26,13 @@ export function ClusterList({ clusters, error, loading }: { clusters: ClusterSum
   const ops = useOperations();
   const opById = new Map((ops.data ?? []).map((o) => [o.id, o]));
 
-  if (error) return <ErrorNotice error={error} title="Cannot list clusters" />;
+  if (error) {
+    // The engine banner above already explains an unreachable engine; do not say it twice.
+    if (errorCode(error) === 'ENGINE_UNREACHABLE') {
+      return <p className="placeholder muted">Clusters appear here once the Docker engine is reachable.</p>;
+    }
+    return <ErrorNotice error={error} title="Cannot list clusters" />;
+  }
 
   return (
     <div className="table-wrap">
@@ -124,7 +131,7 @@ export function EmptyClusters() {
       <div className="empty-text">
         <h3>No clusters yet</h3>
         <p>
-          The <strong>starter</strong> preset runs five kinds of work as Docker containers on this machine: an <strong>NGINX load balancer</strong> on{' '}
+          The <strong>starter</strong> preset runs six Docker containers on this machine: an <strong>NGINX load balancer</strong> on{' '}
           <span className="mono">127.0.0.1:8080</span>, <strong>three API nodes</strong>, <strong>Redis</strong> for sessions and cache, and a{' '}
           <strong>Postgres</strong> primary for data.
         </p>

@@ -34,7 +34,7 @@ export function OperationDetails({ op, showCluster }: { op: OperationView; showC
   const now = useNow(running);
   const done = op.steps.filter((s) => s.state === 'done' || s.state === 'skipped').length;
   const total = op.steps.length;
-  const pct = total ? Math.round((done / total) * 100) : running ? 0 : 100;
+  const pct = op.state === 'succeeded' ? 100 : total ? Math.round((done / total) * 100) : 0;
   const elapsed = (op.finishedAt ?? now) - op.startedAt;
 
   return (

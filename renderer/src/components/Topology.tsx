@@ -31,18 +31,20 @@ function Node({ slot, caption, wide }: { slot: NodeSlot; caption?: string; wide?
     >
       <div className="node-head">
         <span className={`dot tone-${tone}${health === 'starting' ? ' pulse' : ''}`} aria-hidden="true" />
-        <span className="node-name mono">{slot.service}</span>
-        {c?.upToDate === false && (
-          <span className="node-flag" title="Its configuration differs from the spec; the next apply recreates it">
-            outdated
-          </span>
-        )}
+        <span className="node-name mono truncate">{slot.service}</span>
       </div>
       <div className="node-sub">
         <span className="node-health">{HEALTH_TEXT[health]}</span>
         {caption && <span className="muted"> · {caption}</span>}
       </div>
-      {c && !wide && <div className="node-image mono truncate">{shortImage(c.image)}</div>}
+      <div className="node-image mono truncate">
+        {c?.upToDate === false && (
+          <span className="node-flag" title="Its configuration differs from the spec; the next apply recreates it">
+            outdated ·{' '}
+          </span>
+        )}
+        {c ? shortImage(c.image) : '\u00a0'}
+      </div>
     </div>
   );
 }
@@ -100,7 +102,7 @@ export function Topology({ cluster }: { cluster: ClusterDetail }) {
         <Node
           slot={balancer}
           wide
-          caption={['NGINX', algorithm, port ? `${spec?.balancer.bind ?? '127.0.0.1'}:${port}` : null].filter(Boolean).join(' · ')}
+          caption={[algorithm, port ? `${spec?.balancer.bind ?? '127.0.0.1'}:${port}` : null].filter(Boolean).join(' · ') || 'NGINX'}
         />
       </div>
 

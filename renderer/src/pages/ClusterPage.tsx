@@ -6,7 +6,7 @@ import { OperationPanel, OperationSkeleton } from '../components/OperationPanel.
 import { Topology, TopologySkeleton } from '../components/Topology.tsx';
 import { Card, ErrorNotice, ExternalLink, Skeleton, StateBadge } from '../components/ui.tsx';
 import { useCluster } from '../data/clusters/queries.ts';
-import { useClusterOperations } from '../data/operations/queries.ts';
+import { useClusterOperations, useOperation } from '../data/operations/queries.ts';
 import { errorCode } from '../lib/errors.ts';
 import { paths } from '../lib/router.ts';
 
@@ -40,11 +40,13 @@ export default function ClusterPage({ name }: { name: string }) {
   const ops = useClusterOperations(name);
   const [startedOp, setStartedOp] = useState<string | null>(null);
 
-  const c = cluster.data;
   const notFound = cluster.isError && errorCode(cluster.error) === 'NOT_FOUND';
+  // After a delete the cache still holds the last detail; once the cluster is gone, show none of it.
+  const c = notFound ? undefined : cluster.data;
   const list = ops.data ?? [];
   // The active operation, else the one this page just started (until the list knows it), else the newest.
   const opId = c?.activeOperation ?? (startedOp && !list.some((o) => o.id === startedOp) ? startedOp : (list[0]?.id ?? null));
+  const op = useOperation(opId);
 
   return (
     <div className="page">
@@ -57,14 +59,16 @@ export default function ClusterPage({ name }: { name: string }) {
       <header className="page-head">
         <div className="title-row">
           <h1 className="mono">{name}</h1>
-          {c ? <StateBadge state={c.state} /> : <Skeleton width={72} height={22} />}
+          {c ? <StateBadge state={c.state} /> : notFound ? null : <Skeleton width={72} height={22} />}
           {c?.url && <ExternalLink href={c.url} testId="cluster-url">{c.url}</ExternalLink>}
         </div>
-        <div className="head-actions">
-          <a className="btn" href={paths.export(name)} data-testid="export-link">
-            Export compose
-          </a>
-        </div>
+        {!notFound && (
+          <div className="head-actions">
+            <a className="btn" href={paths.export(name)} data-testid="export-link">
+              Export compose
+            </a>
+          </div>
+        )}
       </header>
 
       {notFound && (
@@ -109,7 +113,7 @@ export default function ClusterPage({ name }: { name: string }) {
       )}
 
       <Card
-        title={c?.activeOperation ? 'Operation in progress' : 'Latest operation'}
+        title={op.data?.state === 'running' ? 'Operation in progress' : 'Latest operation'}
         actions={list.length > 1 ? <span className="muted small">{list.length} operations on this cluster</span> : undefined}
         className="op-card"
       >
