@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { extname, join, normalize, resolve } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HTTP, isMethod, type ApiEvent, type Envelope, type MethodName } from '../shared/api/contract.ts';
 import { toErrorBody } from '../shared/api/errors.ts';
@@ -85,7 +85,16 @@ export function createApiServer(app: ScaleDeck, opts: { token: string; staticDir
     error: { code: 'UNAUTHORIZED', message: 'A valid token is required.', hint: 'Open the URL that `scaledeck serve` printed (it carries ?token=…).' },
   };
 
-  return createServer(async (req, res) => {
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      // Never let one bad request take the server down.
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: toErrorBody(err) });
+      else res.end();
+    });
+  });
+  return server;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'no-referrer');
@@ -124,13 +133,20 @@ export function createApiServer(app: ScaleDeck, opts: { token: string; staticDir
 
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { ok: false, error: { code: 'BAD_REQUEST', message: 'Use GET.' } });
     return serveStatic(staticDir, url.pathname, res);
-  });
+  }
 }
 
 function serveStatic(dir: string, pathname: string, res: ServerResponse): void {
   const root = resolve(dir);
-  let file = normalize(join(root, decodeURIComponent(pathname)));
-  if (!file.startsWith(root)) {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    res.writeHead(400).end();
+    return;
+  }
+  let file = normalize(join(root, decoded));
+  if (file !== root && !file.startsWith(root + sep)) {
     res.writeHead(403).end();
     return;
   }

@@ -10,6 +10,8 @@ export const LABEL = {
   configHash: 'io.scaledeck.config-hash',
   revision: 'io.scaledeck.revision',
   color: 'io.scaledeck.color',
+  /** The image reference as the spec named it (Docker shows an id once the tag moves). */
+  image: 'io.scaledeck.image',
 } as const;
 
 /** Docker object names for a cluster. The `sd-` prefix keeps them apart from a user's own. */

@@ -69,6 +69,9 @@ describe('buildDesired', () => {
     expect(again.containers.map((c) => c.configHash)).toEqual(base.containers.map((c) => c.configHash));
   });
 
+  // BUG (electron/engine/desired.ts / shared/generate/create-options.ts): Env is an array in the
+  // order the user wrote the keys, and canonicalJson keeps array order, so reordering api/env in
+  // the YAML recreates every API node. Remove `.fails` once the hashed Env is sorted.
   it('does not depend on the order in which env was written', () => {
     const a = buildDesired(spec({ name: 'shop', api: { env: { A: '1', B: '2' } } }), secrets);
     const b = buildDesired(spec({ name: 'shop', api: { env: { B: '2', A: '1' } } }), secrets);

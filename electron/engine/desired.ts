@@ -51,7 +51,8 @@ export function buildDesired(spec: ClusterSpec, secrets: Secrets): DesiredState 
   const model = buildServiceModel(spec, nginxConf);
   const containers = model.map((m): DesiredContainer => {
     const options = toCreateOptions(spec.name, m, secrets);
-    const hashed = { options, files: m.files.filter((f) => m.role !== 'balancer').map((f) => [f.path, f.content]) };
+    // Env order carries no meaning: sorted, so reordering api/env does not recreate every node.
+    const hashed = { options: { ...options, Env: [...options.Env].sort() }, files: m.files.filter(() => m.role !== 'balancer').map((f) => [f.path, f.content]) };
     const configHash = sha256(canonicalJson(hashed));
     options.Labels[LABEL.configHash] = configHash;
     return { service: m.key, role: m.role, slot: m.slot, model: m, options, configHash };

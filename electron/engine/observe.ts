@@ -49,7 +49,7 @@ export async function observe(engine: EngineClient, cluster: string, opts: { rea
       service: c.labels[LABEL.service] ?? c.name,
       role: c.labels[LABEL.role] ?? 'unknown',
       slot: slot ? Number(slot) : undefined,
-      image: c.image,
+      image: c.labels[LABEL.image] ?? c.image,
       state: c.state,
       health: c.state === 'running' ? healthFromStatus(c.status) : 'none',
       status: c.status,

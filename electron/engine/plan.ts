@@ -90,9 +90,12 @@ export function planUp(desired: DesiredState, observed: ObservedState): Plan {
   const leaving = observed.containers.filter((o) => !desiredServices.has(o.service));
   const balancerUp = upStep.get('balancer');
 
-  // The balancer is reloaded when its config changed and it is not being (re)started with the new one.
+  // The balancer is reloaded when its config changed and it is not being (re)started with the new one,
+  // and also when API nodes were recreated or restarted: NGINX resolves node names only at (re)load,
+  // and a new container may have a new address.
   let reloadId: string | null = null;
-  if (!balancerUp && byService.has('balancer') && observed.balancerConfHash !== desired.nginxConfHash) {
+  const nodesRestarted = apiChanged.some((s) => upStep.has(s));
+  if (!balancerUp && byService.has('balancer') && (observed.balancerConfHash !== desired.nginxConfHash || nodesRestarted)) {
     reloadId = 'reload:balancer';
     const deps = apiChanged.map((s) => waitStep.get(s)!).filter(Boolean);
     steps.push({ id: reloadId, kind: 'reload-balancer', dependsOn: deps });

@@ -78,7 +78,14 @@ export class Workspace {
    */
   lock(cluster: string, what: string): () => void {
     const f = join(this.dir(cluster), 'lock');
-    if (existsSync(f)) {
+    // Created exclusively ('wx'), so two processes cannot both take it; a stale lock is removed once.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        writeFileSync(f, `${process.pid}\n${what}\n`, { flag: 'wx' });
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      }
       const [pidText, holder] = readFileSync(f, 'utf8').split('\n');
       const pid = Number(pidText);
       if (pid && pid !== process.pid && alive(pid)) {
@@ -88,8 +95,8 @@ export class Workspace {
           'Wait for it to finish, or stop that process and run the command again.',
         );
       }
+      rmSync(f, { force: true });
     }
-    writeFileSync(f, `${process.pid}\n${what}\n`);
     return () => {
       try {
         const [pidText] = readFileSync(f, 'utf8').split('\n');

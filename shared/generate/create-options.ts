@@ -37,6 +37,7 @@ export function toCreateOptions(cluster: string, m: ServiceModel, secrets: Secre
     [LABEL.cluster]: cluster,
     [LABEL.role]: m.role,
     [LABEL.service]: m.key,
+    [LABEL.image]: m.image,
   };
   if (m.slot !== undefined) labels[LABEL.slot] = String(m.slot);
   const opts: CreateOptions = {

@@ -224,7 +224,9 @@ describe('docker-compose.yml', () => {
     expect(doc.services.balancer!.stop_signal).toBe('SIGQUIT');
   });
 
-  it('keeps strings that look like other types as strings', () => {
+  it('keeps strings that look like other types as strings, quoted for YAML 1.1 readers too', () => {
+    expect(text).toContain('- "no"');
+    expect(text).not.toMatch(/^\s*- no$/m);
     const redis = doc.services.redis!;
     expect(redis.command).toEqual(['--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--port', '6379']);
     expect((doc.services['api-1']!.environment as Record<string, unknown>).PORT).toBe('3000');
@@ -317,8 +319,9 @@ describe('Docker create options', () => {
       [LABEL.role]: 'api',
       [LABEL.service]: 'api-3',
       [LABEL.slot]: '3',
+      [LABEL.image]: 'scaledeck/api-template:0.1.0',
     });
-    expect(opts.balancer!.Labels).toEqual({ [LABEL.cluster]: 'shop', [LABEL.role]: 'balancer', [LABEL.service]: 'balancer' });
+    expect(opts.balancer!.Labels).toEqual({ [LABEL.cluster]: 'shop', [LABEL.role]: 'balancer', [LABEL.service]: 'balancer', [LABEL.image]: 'nginx:1.27' });
   });
 
   it('names containers and joins them to the cluster network under their service name', () => {

@@ -280,13 +280,13 @@ describe('parseSpecYaml', () => {
     expect(errors[0]!.message).toMatch(/invalid YAML: .*unique/i);
   });
 
-  // BUG (shared/spec/validate.ts): parseDocument is called with prettyErrors: false, so the yaml
-  // library never fills `linePos` and YAML syntax errors carry no line. Remove `.fails` once fixed.
-  it.fails('gives YAML syntax errors a line number', () => {
+  it('gives YAML syntax errors a line number, without repeating it in the message', () => {
     const errors = errorsOf(parseSpecYaml('name: shop\napi:\n  replicas: [1\n'));
     expect(errors[0]!.line).toBeGreaterThanOrEqual(3);
     const dup = errorsOf(parseSpecYaml('name: shop\nname: other\n'));
     expect(dup[0]!.line).toBe(2);
+    expect(dup[0]!.message).not.toMatch(/at line \d+/);
+    expect(formatSpecErrors(dup)).toMatch(/\(line 2\)$/);
   });
 
   it('rejects an empty document', () => {

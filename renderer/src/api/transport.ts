@@ -62,7 +62,19 @@ export function httpTransport(token: string | null, base = ''): Transport {
           },
         };
       }
-      return (await res.json()) as Envelope<unknown>;
+      try {
+        return (await res.json()) as Envelope<unknown>;
+      } catch {
+        // Not an envelope (a proxy error page, an old server): still answer with one.
+        return {
+          ok: false,
+          error: {
+            code: res.status === 401 ? 'UNAUTHORIZED' : 'INTERNAL',
+            message: `The ScaleDeck server answered ${res.status} ${res.statusText} without a JSON envelope.`,
+            hint: res.status === 401 ? 'Open the link that `scaledeck serve` printed; it carries the access token.' : undefined,
+          },
+        };
+      }
     },
     subscribe(listener) {
       listeners.add(listener);

@@ -1,5 +1,6 @@
 import type { ContainerView } from '../../../shared/api/index.ts';
 import { containerHealthTone, containerStateTone, sortContainers } from '../lib/health.ts';
+import { shortImage } from '../lib/format.ts';
 import { Dot, Skeleton } from './ui.tsx';
 
 export function ContainerTable({ containers }: { containers: ContainerView[] | undefined }) {
@@ -41,7 +42,7 @@ export function ContainerTable({ containers }: { containers: ContainerView[] | u
               <td className="mono strong">{c.service}</td>
               <td className="mono muted">{c.name}</td>
               <td className="mono truncate-cell" title={c.image}>
-                {c.image}
+                {shortImage(c.image)}
               </td>
               <td>
                 <span className="cell-status">

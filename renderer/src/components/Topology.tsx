@@ -10,7 +10,6 @@ interface NodeSlot {
 
 const HEALTH_TEXT: Record<NodeHealth, string> = {
   healthy: 'healthy',
-  running: 'running',
   starting: 'starting',
   unhealthy: 'unhealthy',
   exited: 'exited',
@@ -34,7 +33,7 @@ function Node({ slot, caption, wide }: { slot: NodeSlot; caption?: string; wide?
         <span className="node-name mono truncate">{slot.service}</span>
       </div>
       <div className="node-sub">
-        <span className="node-health">{HEALTH_TEXT[health]}</span>
+        <span className="node-health">{c?.health === 'none' && health === 'healthy' ? 'running' : HEALTH_TEXT[health]}</span>
         {caption && <span className="muted"> · {caption}</span>}
       </div>
       <div className="node-image mono truncate">
@@ -80,7 +79,7 @@ export function Topology({ cluster }: { cluster: ClusterDetail }) {
   const dataOrder = (s: NodeSlot) => (s.role === 'redis' ? 0 : s.role === 'postgres' ? 1 : 2);
   data.sort((a, b) => dataOrder(a) - dataOrder(b) || a.service.localeCompare(b.service, undefined, { numeric: true }));
 
-  const apiUp = api.filter((s) => ['healthy', 'running'].includes(nodeHealth(s.container))).length;
+  const apiUp = api.filter((s) => nodeHealth(s.container) === 'healthy').length;
   const algorithm = spec?.balancer.algorithm.replace('_', ' ');
   const port = spec?.balancer.port;
   const cols = Math.max(1, data.length);

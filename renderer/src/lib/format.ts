@@ -21,8 +21,9 @@ export function formatAgo(epochMs: number, now = Date.now()): string {
   return new Date(epochMs).toLocaleDateString();
 }
 
-/** "nginx:1.27-alpine" stays; "registry.example.com/team/api:sha-abc" becomes "api:sha-abc". */
+/** "nginx:1.27-alpine" stays; "registry.example.com/team/api:sha-abc" becomes "api:sha-abc"; ids are cut to 12 hex. */
 export function shortImage(image: string): string {
+  if (/^sha256:[0-9a-f]{12,}$/.test(image)) return image.slice(0, 19); // an image id: sha256 + 12 hex
   const slash = image.lastIndexOf('/');
   return slash >= 0 ? image.slice(slash + 1) : image;
 }

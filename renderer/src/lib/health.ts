@@ -1,16 +1,17 @@
 import type { ClusterState, ContainerView } from '../../../shared/api/index.ts';
 
 /**
- * What a topology box shows, from Docker state + health check:
- * healthy · running (no health check) · starting · unhealthy · exited · missing (wanted, not there).
+ * What a topology box shows (its data-health), from Docker state + health check:
+ * healthy · starting · unhealthy · exited · missing (in the spec, no container).
+ * A running container without a health check counts as healthy, as the cluster counts do.
  */
-export type NodeHealth = 'healthy' | 'running' | 'starting' | 'unhealthy' | 'exited' | 'missing';
+export type NodeHealth = 'healthy' | 'starting' | 'unhealthy' | 'exited' | 'missing';
 
 export function nodeHealth(c: ContainerView | undefined): NodeHealth {
   if (!c) return 'missing';
   if (c.state === 'exited' || c.state === 'dead' || c.state === 'removing') return 'exited';
   if (c.health === 'healthy' || c.health === 'starting' || c.health === 'unhealthy') return c.health;
-  if (c.state === 'running') return 'running';
+  if (c.state === 'running') return 'healthy';
   return 'starting'; // created, restarting, paused
 }
 
@@ -18,7 +19,6 @@ export type Tone = 'ok' | 'warn' | 'bad' | 'idle' | 'info';
 
 export const healthTone: Record<NodeHealth, Tone> = {
   healthy: 'ok',
-  running: 'ok',
   starting: 'warn',
   unhealthy: 'bad',
   exited: 'bad',
