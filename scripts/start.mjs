@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prepareEngine } from './prepare-engine.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -16,6 +17,7 @@ const run = (cmd, args) => {
 
 if (!existsSync(join(root, 'dist/renderer/index.html')) || process.env.SCALEDECK_REBUILD === '1') run('npx', ['vite', 'build', '--logLevel', 'warn']);
 run('node', ['scripts/build-electron.mjs']);
+if (process.env.SCALEDECK_SKIP_PREPARE !== '1') Object.assign(process.env, prepareEngine());
 
 function electronBinary() {
   try {
