@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HTTP, isMethod, type ApiEvent, type Envelope, type MethodName } from '../shared/api/contract.ts';
-import { toErrorBody } from '../shared/api/errors.ts';
+import { ScaleDeckError, toErrorBody } from '../shared/api/errors.ts';
 import type { ScaleDeck } from './services/scaledeck.ts';
 import { CSP } from './shell/csp.ts';
 
@@ -170,9 +170,14 @@ export async function serve(app: ScaleDeck, opts: ServeOptions = {}): Promise<Ru
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const server = createApiServer(app, { token, staticDir: opts.staticDir });
+  const wanted = opts.port ?? 7420;
   await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 7420, host, () => resolveListen());
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') {
+        reject(new ScaleDeckError('PORT_IN_USE', `Web mode cannot listen on ${host}:${wanted}: the port is in use.`, 'Choose another with --port (0 picks a free one).'));
+      } else reject(err);
+    });
+    server.listen(wanted, host, () => resolveListen());
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;

@@ -29,7 +29,7 @@ import {
 import { describeEngineHost, EngineClient } from '../docker/client.ts';
 import { buildDesired, type DesiredState } from '../engine/desired.ts';
 import { executePlan } from '../engine/execute.ts';
-import { observe, serviceOrder, type ObservedState } from '../engine/observe.ts';
+import { healthFromStatus, observe, serviceOrder, type ObservedState } from '../engine/observe.ts';
 import { formatPlan, planDown, planUp, toPlanView, type Plan } from '../engine/plan.ts';
 import { Workspace } from '../workspace/workspace.ts';
 import { EventBus } from './events.ts';
@@ -288,7 +288,7 @@ export class ScaleDeck {
       const views = mine.map((c) => ({
         role: c.labels[LABEL.role] ?? 'unknown',
         state: c.state,
-        health: c.state === 'running' ? healthOf(c.status) : ('none' as const),
+        health: c.state === 'running' ? healthFromStatus(c.status) : ('none' as const),
         hostPorts: c.ports.map((p) => p.hostPort).filter((p): p is number => !!p),
         hostIps: c.ports.map((p) => p.hostIp),
       }));
@@ -370,13 +370,6 @@ export class ScaleDeck {
     );
     return { ...summary, spec, specYaml: yaml, containers, network: observed.network?.name ?? null, volumes: observed.volumes };
   }
-}
-
-function healthOf(status: string) {
-  if (/\(healthy\)/.test(status)) return 'healthy' as const;
-  if (/\(unhealthy\)/.test(status)) return 'unhealthy' as const;
-  if (/\(health: starting\)/.test(status)) return 'starting' as const;
-  return 'none' as const;
 }
 
 function parseOrThrow(yaml: string, imageSet: ImageSet): ClusterSpec {
