@@ -7,6 +7,7 @@ const dir = process.argv[2] ?? 'test-results';
 const suites = [
   ['checks', (r) => ({ passed: r.passed, failed: r.failed })],
   ['unit', vitest],
+  ['template', vitest],
   ['integration', vitest],
   ['e2e', (r) => ({ passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected })],
 ];

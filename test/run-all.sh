@@ -33,6 +33,9 @@ printf '{"passed": %d, "failed": %d}\n' $((2 - checks_failed)) "$checks_failed" 
 step "unit tests"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json
 
+step "API node template tests (real Postgres and Redis containers)"
+npx vitest run --project template --reporter=default --reporter=json --outputFile.json=test-results/template.json
+
 step "integration tests (real Docker engine)"
 npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=test-results/integration.json
 
