@@ -34,6 +34,7 @@ step "unit tests"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json
 
 step "API node template tests (real Postgres and Redis containers)"
+[ -f backend-template/package-lock.json ] && npm ci --prefix backend-template --no-audit --no-fund --loglevel=error
 npx vitest run --project template --reporter=default --reporter=json --outputFile.json=test-results/template.json
 
 step "integration tests (real Docker engine)"

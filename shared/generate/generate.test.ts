@@ -208,8 +208,9 @@ describe('docker-compose.yml', () => {
 
   it('never contains a real secret value', () => {
     const m = model(s);
-    const opts = m.map((x) => toCreateOptions('shop', x, { POSTGRES_PASSWORD: SECRET }));
+    const opts = m.map((x) => toCreateOptions('shop', x, { POSTGRES_PASSWORD: SECRET, JWT_SECRET: 'JwtS3cretXYZ' }));
     expect(JSON.stringify(opts)).toContain(SECRET); // the engine gets it...
+    expect(generateCompose(s, m)).not.toContain('JwtS3cretXYZ');
     expect(generateCompose(s, m)).not.toContain(SECRET); // ...the export does not
     expect(generateEnvExample(s)).not.toContain(SECRET);
   });
@@ -296,16 +297,16 @@ describe('service model', () => {
   });
 
   it('renderTemplate fills secrets and refuses unknown names', () => {
-    expect(renderTemplate('plain ${X}', { POSTGRES_PASSWORD: 'p' })).toBe('plain ${X}');
-    expect(renderTemplate({ template: 'u:${POSTGRES_PASSWORD}@h' }, { POSTGRES_PASSWORD: 'p' })).toBe('u:p@h');
-    expect(() => renderTemplate({ template: '${NOPE}' }, { POSTGRES_PASSWORD: 'p' })).toThrow('secret NOPE is not set');
+    expect(renderTemplate('plain ${X}', { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j' })).toBe('plain ${X}');
+    expect(renderTemplate({ template: 'u:${POSTGRES_PASSWORD}@h' }, { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j' })).toBe('u:p@h');
+    expect(() => renderTemplate({ template: '${NOPE}' }, { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j' })).toThrow('secret NOPE is not set');
   });
 });
 
 describe('Docker create options', () => {
   const s = starter();
   const m = model(s);
-  const opts = Object.fromEntries(m.map((x) => [x.key, toCreateOptions('shop', x, { POSTGRES_PASSWORD: SECRET })]));
+  const opts = Object.fromEntries(m.map((x) => [x.key, toCreateOptions('shop', x, { POSTGRES_PASSWORD: SECRET, JWT_SECRET: 'JwtS3cretXYZ' })]));
 
   it('renders the secret into env', () => {
     expect(opts.postgres!.Env).toContain(`POSTGRES_PASSWORD=${SECRET}`);
@@ -361,7 +362,7 @@ describe('Docker create options', () => {
     expect(opts.postgres!.StopSignal).toBe('SIGINT');
     expect(opts.postgres!.StopTimeout).toBe(30);
     const limited = spec({ name: 'x', api: { replicas: 1, cpus: 0.25, memory: '1g' } });
-    const o = toCreateOptions('x', model(limited)[2]!, { POSTGRES_PASSWORD: 'p' });
+    const o = toCreateOptions('x', model(limited)[2]!, { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j' });
     expect(o.HostConfig.NanoCpus).toBe(250_000_000);
     expect(o.HostConfig.Memory).toBe(1024 ** 3);
     expect(opts['api-1']!.HostConfig.NanoCpus).toBeUndefined();

@@ -42,7 +42,7 @@ export interface ServiceModel {
 }
 
 /** Secret names a cluster needs; values are generated per cluster and kept out of exports. */
-export const SECRET_NAMES = ['POSTGRES_PASSWORD'] as const;
+export const SECRET_NAMES = ['POSTGRES_PASSWORD', 'JWT_SECRET'] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 export type Secrets = Record<SecretName, string>;
 
@@ -127,7 +127,9 @@ export function buildServiceModel(spec: ClusterSpec, nginxConf: string): Service
       NODE_NAME: key,
       PORT: String(api.port),
       DATABASE_URL: { template: `postgres://${postgres.user}:\${POSTGRES_PASSWORD}@postgres:5432/${postgres.database}` },
+      DATABASE_REPLICA_URLS: '',
       REDIS_URL: 'redis://redis:6379',
+      JWT_SECRET: { template: '${JWT_SECRET}' },
     },
     ports: [],
     volumes: [],

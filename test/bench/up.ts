@@ -46,7 +46,7 @@ async function composeRun(home: string): Promise<number> {
   const spec = writeSpec(home, specYaml(project, await freePort(), 3), `${project}.yaml`);
   const ex = await cli(['export', spec, '--out', dir], home);
   if (ex.code !== 0) throw new Error(ex.stderr);
-  writeFileSync(join(dir, '.env'), 'POSTGRES_PASSWORD=benchSecret123\n');
+  writeFileSync(join(dir, '.env'), 'POSTGRES_PASSWORD=benchSecret123\nJWT_SECRET=benchJwtSecret123\n');
   const compose = (...args: string[]) => exec('docker-compose', ['-p', project, ...args], { cwd: dir });
   try {
     const t0 = performance.now();

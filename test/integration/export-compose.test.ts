@@ -29,10 +29,11 @@ describe('scaledeck export', () => {
     expect(composeText).toContain('${POSTGRES_PASSWORD}');
     expect(readFileSync(join(out, 'nginx.conf'), 'utf8')).toContain('server api-3:3000');
     expect(readFileSync(join(out, '.env.example'), 'utf8')).toMatch(/^POSTGRES_PASSWORD=change-me$/m);
+    expect(readFileSync(join(out, '.env.example'), 'utf8')).toMatch(/^JWT_SECRET=change-me$/m);
   });
 
   it('docker-compose up -d starts the same topology, healthy, serving through the balancer', async () => {
-    writeFileSync(join(out, '.env'), 'POSTGRES_PASSWORD=composeTestSecret1\n');
+    writeFileSync(join(out, '.env'), 'POSTGRES_PASSWORD=composeTestSecret1\nJWT_SECRET=composeJwtSecret1\n');
     await compose('up', '-d');
     const services = ['api-1', 'api-2', 'api-3', 'balancer', 'postgres', 'redis'];
     await waitFor(
