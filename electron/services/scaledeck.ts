@@ -33,6 +33,7 @@ import { healthFromStatus, observe, serviceOrder, type ObservedState } from '../
 import { formatPlan, planDown, planUp, toPlanView, type Plan } from '../engine/plan.ts';
 import { Workspace } from '../workspace/workspace.ts';
 import { EventBus } from './events.ts';
+import { LogFollowers } from './logs.ts';
 import { checkImages, checkPort } from './preflight.ts';
 
 export interface StartedOperation {
@@ -54,6 +55,7 @@ export class ScaleDeck {
   readonly events = new EventBus();
   private readonly operations = new Map<string, OperationView>();
   private readonly busy = new Map<string, string>();
+  private logFollowers: LogFollowers | null = null;
 
   constructor(deps: { engine?: EngineClient; workspace?: Workspace; imageSet?: ImageSet } = {}) {
     this.engine = deps.engine ?? new EngineClient();
@@ -84,7 +86,23 @@ export class ScaleDeck {
         if (!op) throw new ScaleDeckError('NOT_FOUND', `No operation ${a?.id}.`);
         return op;
       },
+      'logs.follow': (a) =>
+        this.logs().follow({ cluster: requireName(a?.cluster), service: requireString(a?.service, 'service'), tail: a?.tail, streamId: a?.streamId }),
+      'logs.stop': async (a) => {
+        this.logs().stop(requireString(a?.streamId, 'streamId'));
+        return null;
+      },
     };
+  }
+
+  private logs(): LogFollowers {
+    this.logFollowers ??= new LogFollowers(this.engine, this.events);
+    return this.logFollowers;
+  }
+
+  /** Close streams and timers (web mode shutdown, tests). */
+  dispose(): void {
+    this.logFollowers?.stopAll();
   }
 
   async engineInfo(): Promise<EngineInfo> {

@@ -8,6 +8,7 @@ import type {
   PresetInfo,
   ValidateResult,
   ApiErrorBody,
+  LogLine,
 } from './types.ts';
 
 /**
@@ -29,6 +30,12 @@ export interface ApiMethods {
   'clusters.export': { args: { name: string } | { yaml: string }; result: ExportBundle };
   'operations.list': { args: void; result: OperationView[] };
   'operations.get': { args: { id: string }; result: OperationView };
+  /**
+   * Follow a container's logs; lines arrive as `logs` events. Call again with the streamId to
+   * renew the lease (streams not renewed for 30 s are closed).
+   */
+  'logs.follow': { args: { cluster: string; service: string; tail?: number; streamId?: string }; result: { streamId: string } };
+  'logs.stop': { args: { streamId: string }; result: null };
 }
 
 export type MethodName = keyof ApiMethods;
@@ -50,6 +57,8 @@ export const METHODS = [
   'clusters.export',
   'operations.list',
   'operations.get',
+  'logs.follow',
+  'logs.stop',
 ] as const satisfies readonly MethodName[];
 
 type Missing = Exclude<MethodName, (typeof METHODS)[number]>;
@@ -64,7 +73,8 @@ export function isMethod(name: unknown): name is MethodName {
 /** Events pushed from the Node side to every client. */
 export type ApiEvent =
   | { type: 'operation'; operation: OperationView }
-  | { type: 'cluster-changed'; cluster: string };
+  | { type: 'cluster-changed'; cluster: string }
+  | { type: 'logs'; streamId: string; lines: LogLine[]; ended: boolean };
 
 export type Envelope<T> = { ok: true; result: T } | { ok: false; error: ApiErrorBody };
 

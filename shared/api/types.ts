@@ -102,6 +102,13 @@ export interface PresetInfo {
 
 export type ValidateResult = { ok: true; spec: ParsedSpec } | { ok: false; errors: SpecError[] };
 
+export interface LogLine {
+  /** RFC 3339 timestamp from the engine ('' when unknown). */
+  ts: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
 export type ErrorCode =
   | 'SPEC_INVALID'
   | 'ENGINE_UNREACHABLE'
