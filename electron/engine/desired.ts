@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { LABEL, names } from '../../shared/labels.ts';
 import {
   buildServiceModel,
+  defaultUpstream,
   generateNginxConf,
+  type Color,
   toCreateOptions,
   type CreateOptions,
   type Secrets,
@@ -21,6 +23,7 @@ export interface DesiredContainer {
 
 export interface DesiredState {
   cluster: string;
+  color: Color;
   network: string;
   volumes: string[];
   containers: DesiredContainer[];
@@ -46,9 +49,9 @@ export function canonicalJson(value: unknown): string {
  * What the spec asks for, with a config hash per container. The balancer's hash leaves out its
  * nginx.conf: a changed upstream list is applied by a checked reload, not by recreating NGINX.
  */
-export function buildDesired(spec: ClusterSpec, secrets: Secrets): DesiredState {
-  const nginxConf = generateNginxConf(spec);
-  const model = buildServiceModel(spec, nginxConf);
+export function buildDesired(spec: ClusterSpec, secrets: Secrets, color: Color = 'blue'): DesiredState {
+  const nginxConf = generateNginxConf(spec, defaultUpstream(spec, color));
+  const model = buildServiceModel(spec, nginxConf, color);
   const containers = model.map((m): DesiredContainer => {
     const options = toCreateOptions(spec.name, m, secrets);
     // Env order carries no meaning: sorted, so reordering api/env does not recreate every node.
@@ -60,6 +63,7 @@ export function buildDesired(spec: ClusterSpec, secrets: Secrets): DesiredState 
   const volumes = [...new Set(model.flatMap((m) => m.volumes.map((v) => names.volume(spec.name, v.name))))];
   return {
     cluster: spec.name,
+    color,
     network: names.network(spec.name),
     volumes,
     containers,

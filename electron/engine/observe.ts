@@ -1,5 +1,5 @@
 import type { Health } from '../../shared/api/types.ts';
-import { NGINX_CONF_PATH } from '../../shared/generate/model.ts';
+import { NGINX_CONF_PATH, type Color } from '../../shared/generate/model.ts';
 import { LABEL } from '../../shared/labels.ts';
 import type { EngineClient } from '../docker/client.ts';
 import { sha256 } from './desired.ts';
@@ -10,6 +10,7 @@ export interface ObservedContainer {
   service: string;
   role: string;
   slot?: number;
+  color?: Color;
   image: string;
   state: string;
   health: Health;
@@ -23,6 +24,8 @@ export interface ObservedState {
   network: { id: string; name: string } | null;
   volumes: string[];
   containers: ObservedContainer[];
+  /** The colour most API nodes carry (blue when there are none): the fleet's current colour. */
+  apiColor: Color;
   /** sha256 of the nginx.conf inside the balancer container, when there is one. */
   balancerConfHash: string | null;
 }
@@ -49,6 +52,7 @@ export async function observe(engine: EngineClient, cluster: string, opts: { rea
       service: c.labels[LABEL.service] ?? c.name,
       role: c.labels[LABEL.role] ?? 'unknown',
       slot: slot ? Number(slot) : undefined,
+      color: (c.labels[LABEL.color] as Color | undefined) ?? undefined,
       image: c.labels[LABEL.image] ?? c.image,
       state: c.state,
       health: c.state === 'running' ? healthFromStatus(c.status) : 'none',
@@ -66,6 +70,7 @@ export async function observe(engine: EngineClient, cluster: string, opts: { rea
   }
   return {
     cluster,
+    apiColor: fleetColor(observed),
     network: networks[0] ?? null,
     volumes: volumes.map((v) => v.name).sort(),
     containers: observed,
@@ -73,10 +78,16 @@ export async function observe(engine: EngineClient, cluster: string, opts: { rea
   };
 }
 
+export function fleetColor(containers: { role: string; color?: Color }[]): Color {
+  const apis = containers.filter((c) => c.role === 'api');
+  const green = apis.filter((c) => c.color === 'green').length;
+  return green > apis.length - green ? 'green' : 'blue';
+}
+
 export function serviceOrder(service: string): number {
   if (service === 'balancer') return 0;
-  const m = /^api-(\d+)$/.exec(service);
-  if (m) return 10 + Number(m[1]);
+  const m = /^api-(\d+)(-green)?$/.exec(service);
+  if (m) return 10 + Number(m[1]) * 2 + (m[2] ? 1 : 0);
   if (service === 'redis') return 1000;
   if (service.startsWith('postgres')) return 1001;
   return 2000;

@@ -35,6 +35,7 @@ const desiredOf = (replicas: number, extra: Partial<ClusterSpecInput> = {}) => b
 function observedFrom(d: DesiredState, overrides: Partial<Record<string, Partial<ObservedContainer>>> = {}): ObservedState {
   return {
     cluster: d.cluster,
+    apiColor: d.color,
     network: { id: 'net-id', name: d.network },
     volumes: [...d.volumes],
     containers: d.containers.map((c): ObservedContainer => ({
@@ -43,6 +44,7 @@ function observedFrom(d: DesiredState, overrides: Partial<Record<string, Partial
       service: c.service,
       role: c.role,
       slot: c.slot,
+      color: c.model.color,
       image: c.options.Image,
       state: 'running',
       health: 'healthy',
@@ -57,7 +59,7 @@ function observedFrom(d: DesiredState, overrides: Partial<Record<string, Partial
   };
 }
 
-const empty: ObservedState = { cluster: 'shop', network: null, volumes: [], containers: [], balancerConfHash: null };
+const empty: ObservedState = { cluster: 'shop', apiColor: 'blue', network: null, volumes: [], containers: [], balancerConfHash: null };
 
 const step = (plan: Plan, id: string): Step => {
   const s = plan.steps.find((x) => x.id === id);

@@ -129,20 +129,20 @@ export class ScaleDeck {
     return r.spec;
   }
 
-  private desiredOf(spec: ClusterSpec): DesiredState {
-    return buildDesired(spec, this.workspace.secrets(spec.name));
+  private desiredOf(spec: ClusterSpec, observed: ObservedState): DesiredState {
+    return buildDesired(spec, this.workspace.secrets(spec.name), observed.apiColor);
   }
 
   async planFromYaml(yaml: string): Promise<PlanView> {
     const spec = parseOrThrow(yaml, this.imageSet);
     const observed = await observe(this.engine, spec.name);
-    return toPlanView(planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name)), observed));
+    return toPlanView(planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name), observed.apiColor), observed));
   }
 
   async planFor(name: string): Promise<PlanView> {
     const spec = this.storedSpec(name);
     const observed = await observe(this.engine, name);
-    return toPlanView(planUp(this.desiredOf(spec), observed));
+    return toPlanView(planUp(this.desiredOf(spec, observed), observed));
   }
 
   /** Compute the plan for a spec without changing anything (`up --dry-run`). */
@@ -151,7 +151,7 @@ export class ScaleDeck {
     await this.engine.version();
     const observed = await observe(this.engine, spec.name);
     // A dry run writes nothing: it reads existing secrets, or uses placeholders for a new cluster.
-    const plan = planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name)), observed);
+    const plan = planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name), observed.apiColor), observed);
     return { plan, text: formatPlan(plan) };
   }
 
@@ -175,7 +175,7 @@ export class ScaleDeck {
     return this.withCluster(spec.name, kind, async () => {
       await this.engine.version();
       const observed = await observe(this.engine, spec.name);
-      const desired = this.desiredOf(spec);
+      const desired = this.desiredOf(spec, observed);
       const plan = planUp(desired, observed);
       await checkImages(this.engine, plan);
       if (plan.steps.some((s) => (s.kind === 'create' || s.kind === 'recreate') && s.service === 'balancer')) {
@@ -360,7 +360,7 @@ export class ScaleDeck {
       const r = parseSpecYaml(yaml, this.imageSet);
       if (r.ok) {
         spec = r.spec;
-        desired = this.desiredOf(r.spec);
+        desired = this.desiredOf(r.spec, observed);
       }
     }
     if (!yaml && observed.containers.length === 0 && !observed.network) {

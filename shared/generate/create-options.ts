@@ -40,6 +40,7 @@ export function toCreateOptions(cluster: string, m: ServiceModel, secrets: Secre
     [LABEL.image]: m.image,
   };
   if (m.slot !== undefined) labels[LABEL.slot] = String(m.slot);
+  if (m.color !== undefined) labels[LABEL.color] = m.color;
   const opts: CreateOptions = {
     name: names.container(cluster, m.key),
     Image: m.image,

@@ -320,6 +320,7 @@ describe('Docker create options', () => {
       [LABEL.role]: 'api',
       [LABEL.service]: 'api-3',
       [LABEL.slot]: '3',
+      [LABEL.color]: 'blue',
       [LABEL.image]: 'scaledeck/api-template:0.1.0',
     });
     expect(opts.balancer!.Labels).toEqual({ [LABEL.cluster]: 'shop', [LABEL.role]: 'balancer', [LABEL.service]: 'balancer', [LABEL.image]: 'nginx:1.27' });

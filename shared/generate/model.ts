@@ -25,6 +25,7 @@ export interface ServiceModel {
   key: string;
   role: Role;
   slot?: number;
+  color?: Color;
   image: string;
   command: string[];
   user?: string;
@@ -58,8 +59,19 @@ export function parseMemory(value: string): number {
   return Math.round(Number(m[1]) * mult);
 }
 
-export function apiKeys(spec: ClusterSpec): string[] {
-  return Array.from({ length: spec.api.replicas }, (_, i) => `api-${i + 1}`);
+/**
+ * API nodes come in two colours so that an upgrade can run new nodes beside the old ones:
+ * blue nodes are `api-1…`, green nodes `api-1-green…`. Each upgrade moves the fleet to the other colour.
+ */
+export type Color = 'blue' | 'green';
+export const otherColor = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
+
+export function apiKey(slot: number, color: Color = 'blue'): string {
+  return color === 'blue' ? `api-${slot}` : `api-${slot}-green`;
+}
+
+export function apiKeys(spec: ClusterSpec, color: Color = 'blue'): string[] {
+  return Array.from({ length: spec.api.replicas }, (_, i) => apiKey(i + 1, color));
 }
 
 /** Postgres first start: initdb (no entrypoint magic, so official and Debian images behave alike). */
@@ -79,7 +91,7 @@ function postgresScript(spec: ClusterSpec): string {
   ].join('\n');
 }
 
-export function buildServiceModel(spec: ClusterSpec, nginxConf: string): ServiceModel[] {
+export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: Color = 'blue'): ServiceModel[] {
   const { postgres, api, balancer } = spec;
   const pg: ServiceModel = {
     key: 'postgres',
@@ -116,10 +128,11 @@ export function buildServiceModel(spec: ClusterSpec, nginxConf: string): Service
     stopGraceS: 10,
     dependsOn: [],
   };
-  const apis: ServiceModel[] = apiKeys(spec).map((key, i) => ({
+  const apis: ServiceModel[] = apiKeys(spec, color).map((key, i) => ({
     key,
     role: 'api',
     slot: i + 1,
+    color,
     image: api.image,
     command: [],
     env: {

@@ -1,22 +1,37 @@
 import type { ClusterSpec } from '../spec/schema.ts';
-import { apiKeys, BALANCER_HTTP_PORT, BALANCER_STATUS_PORT } from './model.ts';
+import { apiKeys, BALANCER_HTTP_PORT, BALANCER_STATUS_PORT, type Color } from './model.ts';
+
+/** One upstream server line. Upgrades pass their own list (new nodes in, old ones `down`). */
+export interface UpstreamServer {
+  key: string;
+  backup?: boolean;
+  /** Kept in the list but sent no new requests (draining). */
+  down?: boolean;
+  weight?: number;
+}
+
+export function defaultUpstream(spec: ClusterSpec, color: Color = 'blue'): UpstreamServer[] {
+  const keys = apiKeys(spec, color);
+  const firstBackup = keys.length - spec.balancer.backup_nodes;
+  return keys.map((key, i) => ({ key, backup: i >= firstBackup }));
+}
 
 /**
  * nginx.conf for a cluster's balancer. The balancer that runs is configured by this exact text,
  * and `scaledeck export` writes this exact text. Paths are chosen to work in the official nginx
  * image and in Debian's nginx-light alike (pid and temp files under /tmp, no `user` directive).
  */
-export function generateNginxConf(spec: ClusterSpec): string {
+export function generateNginxConf(spec: ClusterSpec, upstream: UpstreamServer[] = defaultUpstream(spec)): string {
   const b = spec.balancer;
-  const keys = apiKeys(spec);
-  const firstBackup = keys.length - b.backup_nodes;
   const algorithm = { round_robin: '# round robin (the default)', least_conn: 'least_conn;', ip_hash: 'ip_hash;' }[
     b.algorithm
   ];
-  const servers = keys.map((key, i) => {
+  const servers = upstream.map((s) => {
     const params = [`max_fails=${b.max_fails}`, `fail_timeout=${b.fail_timeout}`];
-    if (i >= firstBackup) params.push('backup');
-    return `        server ${key}:${spec.api.port} ${params.join(' ')};`;
+    if (s.weight !== undefined && s.weight !== 1) params.push(`weight=${s.weight}`);
+    if (s.backup) params.push('backup');
+    if (s.down) params.push('down');
+    return `        server ${s.key}:${spec.api.port} ${params.join(' ')};`;
   });
   const keepalive =
     b.keepalive > 0
