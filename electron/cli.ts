@@ -20,6 +20,11 @@ Commands:
   down <name> [--keep-data]         remove a cluster (--keep-data keeps its volumes and secrets)
   export <name|spec.yaml> --out DIR write docker-compose.yml, nginx.conf and .env.example
   serve [--port N] [--host H]       web mode: the app's UI and API over HTTP (token required)
+  upgrade <name> --image X [--env K=V] --strategy rolling|blue-green [--batch 1|50%] [--probe-rate 200] [--canary 10]
+                                    upgrade the API nodes without dropping requests
+  rollback <name>                   blue-green: switch back; otherwise undo the last upgrade
+  finalize <name>                   blue-green: remove the old nodes
+  upgrades <name>                   the cluster's upgrade records
 
 Options:
   --json        machine-readable output on stdout
@@ -50,6 +55,12 @@ export async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       token: { type: 'string' },
+      image: { type: 'string' },
+      env: { type: 'string', multiple: true },
+      strategy: { type: 'string', default: 'rolling' },
+      batch: { type: 'string', default: '1' },
+      'probe-rate': { type: 'string', default: '200' },
+      canary: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -82,6 +93,42 @@ export async function main(argv: string[]): Promise<number> {
         const { serve } = await import('./server.ts');
         await serve(app, { port: values.port ? Number(values.port) : undefined, host: values.host, token: values.token, log: out.log });
         return await new Promise<number>(() => {}); // runs until interrupted
+      }
+      case 'upgrade': {
+        const name = rest[0];
+        if (!name) throw new UsageError('upgrade needs a cluster: scaledeck upgrade <name> --image X [--strategy rolling|blue-green]');
+        const env = Object.fromEntries(
+          (values.env ?? []).map((kv) => {
+            const i = kv.indexOf('=');
+            if (i < 1) throw new UsageError(`--env takes KEY=VALUE (got "${kv}")`);
+            return [kv.slice(0, i), kv.slice(i + 1)];
+          }),
+        );
+        const started = await app.upgrades.start({
+          cluster: name,
+          image: values.image,
+          env: Object.keys(env).length ? env : undefined,
+          strategy: values.strategy as 'rolling' | 'blue-green',
+          batch: /%$/.test(values.batch!) ? values.batch! : Number(values.batch),
+          probeRate: Number(values['probe-rate']),
+          canaryPercent: values.canary ? Number(values.canary) : undefined,
+        });
+        const code = await follow(app, started, out);
+        printUpgrade(app, name, started.upgradeId, out);
+        return code;
+      }
+      case 'rollback':
+        if (!rest[0]) throw new UsageError('rollback needs a cluster: scaledeck rollback <name>');
+        return await follow(app, await app.upgrades.rollback(rest[0]), out);
+      case 'finalize':
+        if (!rest[0]) throw new UsageError('finalize needs a cluster: scaledeck finalize <name>');
+        return await follow(app, await app.upgrades.finalize(rest[0]), out);
+      case 'upgrades': {
+        if (!rest[0]) throw new UsageError('upgrades needs a cluster: scaledeck upgrades <name>');
+        const list = app.upgrades.list(rest[0]);
+        if (out.json) process.stdout.write(`${JSON.stringify({ ok: true, upgrades: list })}\n`);
+        else for (const r of list) process.stdout.write(`${r.id}  ${new Date(r.startedAt).toISOString()}  ${r.strategy.padEnd(10)} ${r.state.padEnd(17)} ${r.from.image} → ${r.to.image}${r.reason ? `  (${r.reason.split('\n')[0]})` : ''}\n`);
+        return 0;
       }
       default:
         throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
@@ -167,6 +214,24 @@ async function follow(app: ScaleDeck, started: StartedOperation, out: Out): Prom
     }
   }
   return 0;
+}
+
+/** The probe's figures of an upgrade, as a short table on stderr (and in --json via the record). */
+function printUpgrade(app: ScaleDeck, cluster: string, id: string, out: Out): void {
+  const r = app.upgrades.list(cluster).find((x) => x.id === id);
+  if (!r) return;
+  if (out.json) {
+    process.stdout.write(`${JSON.stringify({ ok: r.state !== 'rolled-back' && r.state !== 'failed', upgrade: r })}\n`);
+    return;
+  }
+  out.log(`upgrade ${r.id}: ${r.state}${r.reason ? ` (${r.reason.split('\n')[0]})` : ''}`);
+  if (r.probe) {
+    for (const ph of ['before', 'during', 'after'] as const) {
+      const f = r.probe.phases[ph];
+      out.log(`  probe ${ph.padEnd(6)} ${String(f.sent).padStart(6)} sent, ${f.failed} failed, p99 ${f.p99_ms ?? '-'} ms`);
+    }
+  }
+  if (r.switchMs !== undefined) out.log(`  switch: all traffic on ${r.toColor} ${r.switchMs} ms after the switch command`);
 }
 
 async function status(app: ScaleDeck, name: string | undefined, out: Out): Promise<number> {

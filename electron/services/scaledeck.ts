@@ -30,9 +30,10 @@ import { describeEngineHost, EngineClient } from '../docker/client.ts';
 import { buildDesired, type DesiredState } from '../engine/desired.ts';
 import { executePlan } from '../engine/execute.ts';
 import { healthFromStatus, observe, serviceOrder, type ObservedState } from '../engine/observe.ts';
-import { formatPlan, planDown, planUp, toPlanView, type Plan } from '../engine/plan.ts';
+import { formatPlan, planDown, planUp, stepLabel, toPlanView, type Plan } from '../engine/plan.ts';
 import { Workspace } from '../workspace/workspace.ts';
 import { EventBus } from './events.ts';
+import { Upgrades } from '../upgrades/service.ts';
 import { LogFollowers } from './logs.ts';
 import { checkImages, checkPort } from './preflight.ts';
 
@@ -56,6 +57,7 @@ export class ScaleDeck {
   private readonly operations = new Map<string, OperationView>();
   private readonly busy = new Map<string, string>();
   private logFollowers: LogFollowers | null = null;
+  readonly upgrades: Upgrades = new Upgrades(this);
 
   constructor(deps: { engine?: EngineClient; workspace?: Workspace; imageSet?: ImageSet } = {}) {
     this.engine = deps.engine ?? new EngineClient();
@@ -92,6 +94,13 @@ export class ScaleDeck {
         this.logs().stop(requireString(a?.streamId, 'streamId'));
         return null;
       },
+      'upgrades.start': async (a) => {
+        const s = await this.upgrades.start({ ...a, cluster: requireName(a?.cluster) });
+        return { operationId: s.operationId, upgradeId: s.upgradeId };
+      },
+      'upgrades.rollback': async (a) => ({ operationId: (await this.upgrades.rollback(requireName(a?.cluster))).operationId }),
+      'upgrades.finalize': async (a) => ({ operationId: (await this.upgrades.finalize(requireName(a?.cluster))).operationId }),
+      'upgrades.list': async (a) => this.upgrades.list(requireName(a?.cluster)),
     };
   }
 
@@ -172,6 +181,9 @@ export class ScaleDeck {
   /** `up`: validate, check everything that can be checked, store the spec, then converge. */
   async apply(yaml: string, kind: OperationKind = 'up'): Promise<StartedOperation> {
     const spec = parseOrThrow(yaml, this.imageSet);
+    if (this.upgrades.active(spec.name)) {
+      throw new ScaleDeckError('CONFLICT', `Cluster "${spec.name}" has a blue-green upgrade waiting to be finalized.`, `Run \`scaledeck finalize ${spec.name}\` or \`scaledeck rollback ${spec.name}\` first.`);
+    }
     return this.withCluster(spec.name, kind, async () => {
       await this.engine.version();
       const observed = await observe(this.engine, spec.name);
@@ -210,6 +222,7 @@ export class ScaleDeck {
         desired: null,
         after: () => {
           if (!opts.keepData) this.workspace.remove(name);
+          else this.upgrades.clearActive(name);
         },
       };
     });
@@ -228,6 +241,33 @@ export class ScaleDeck {
     cluster: string,
     kind: OperationKind,
     prepare: () => Promise<{ plan: Plan; desired: DesiredState | null; after?: () => void }>,
+  ): Promise<StartedOperation> {
+    return this.runOperation(cluster, kind, async () => {
+      const prepared = await prepare();
+      return {
+        planText: formatPlan(prepared.plan),
+        steps: prepared.plan.steps.map((s) => ({ id: s.id, label: stepLabel(s) })),
+        run: async (update) => {
+          await executePlan(this.engine, prepared.plan, prepared.desired, { onStep: update });
+          prepared.after?.();
+        },
+      };
+    });
+  }
+
+  /**
+   * Run an operation on one cluster: prepare (validation, preflight; errors are thrown to the
+   * caller before anything changes), then run its steps in the background, publishing progress.
+   * Plans (`up`, `scale`, `down`) and upgrades both go through here.
+   */
+  async runOperation(
+    cluster: string,
+    kind: OperationKind,
+    prepare: () => Promise<{
+      planText: string;
+      steps: { id: string; label: string }[];
+      run: (update: (p: StepProgress) => void) => Promise<void>;
+    }>,
   ): Promise<StartedOperation> {
     const inProcess = this.busy.get(cluster);
     if (inProcess) {
@@ -252,8 +292,8 @@ export class ScaleDeck {
       cluster,
       state: 'running',
       startedAt: Date.now(),
-      planText: formatPlan(prepared.plan),
-      steps: prepared.plan.steps.map((s): StepProgress => ({ id: s.id, label: s.id, state: 'pending' })),
+      planText: prepared.planText,
+      steps: prepared.steps.map((s): StepProgress => ({ id: s.id, label: s.label, state: 'pending' })),
     };
     this.operations.set(id, op);
     this.trimOperations();
@@ -261,14 +301,11 @@ export class ScaleDeck {
     publish();
     const done = (async () => {
       try {
-        await executePlan(this.engine, prepared.plan, prepared.desired, {
-          onStep: (p) => {
-            const i = op.steps.findIndex((s) => s.id === p.id);
-            if (i >= 0) op.steps[i] = p;
-            publish();
-          },
+        await prepared.run((p) => {
+          const i = op.steps.findIndex((s) => s.id === p.id);
+          if (i >= 0) op.steps[i] = { ...op.steps[i]!, ...p };
+          publish();
         });
-        prepared.after?.();
         op.state = 'succeeded';
       } catch (err) {
         op.state = 'failed';

@@ -9,6 +9,8 @@ import type {
   ValidateResult,
   ApiErrorBody,
   LogLine,
+  UpgradeRecord,
+  UpgradeRequest,
 } from './types.ts';
 
 /**
@@ -36,6 +38,11 @@ export interface ApiMethods {
    */
   'logs.follow': { args: { cluster: string; service: string; tail?: number; streamId?: string }; result: { streamId: string } };
   'logs.stop': { args: { streamId: string }; result: null };
+  'upgrades.start': { args: UpgradeRequest; result: { operationId: string; upgradeId: string } };
+  /** Blue-green awaiting finalize: switch back. Otherwise: roll back the last upgrade (rolling). */
+  'upgrades.rollback': { args: { cluster: string }; result: { operationId: string } };
+  'upgrades.finalize': { args: { cluster: string }; result: { operationId: string } };
+  'upgrades.list': { args: { cluster: string }; result: UpgradeRecord[] };
 }
 
 export type MethodName = keyof ApiMethods;
@@ -59,6 +66,10 @@ export const METHODS = [
   'operations.get',
   'logs.follow',
   'logs.stop',
+  'upgrades.start',
+  'upgrades.rollback',
+  'upgrades.finalize',
+  'upgrades.list',
 ] as const satisfies readonly MethodName[];
 
 type Missing = Exclude<MethodName, (typeof METHODS)[number]>;

@@ -70,7 +70,7 @@ export interface StepProgress {
   ms?: number;
 }
 
-export type OperationKind = 'up' | 'scale' | 'down';
+export type OperationKind = 'up' | 'scale' | 'down' | 'upgrade' | 'rollback' | 'finalize';
 
 export interface OperationView {
   id: string;
@@ -101,6 +101,43 @@ export interface PresetInfo {
 }
 
 export type ValidateResult = { ok: true; spec: ParsedSpec } | { ok: false; errors: SpecError[] };
+
+export interface UpgradeProbeFigures {
+  rate: number;
+  phases: Record<'before' | 'during' | 'after', { sent: number; ok: number; failed: number; p99_ms: number | null; errors: string[] }>;
+}
+
+export interface UpgradeRecord {
+  id: string;
+  cluster: string;
+  strategy: 'rolling' | 'blue-green';
+  state: 'running' | 'succeeded' | 'rolled-back' | 'failed' | 'awaiting-finalize' | 'finalized';
+  from: { image: string; env: Record<string, string> };
+  to: { image: string; env: Record<string, string> };
+  fromColor: 'blue' | 'green';
+  toColor: 'blue' | 'green';
+  startedAt: number;
+  finishedAt?: number;
+  /** Why it was rolled back or failed. */
+  reason?: string;
+  steps: StepProgress[];
+  probe?: UpgradeProbeFigures;
+  /** Blue-green: from the switch command to the last answer from an old node, ms. */
+  switchMs?: number;
+  planText: string;
+}
+
+export interface UpgradeRequest {
+  cluster: string;
+  image?: string;
+  env?: Record<string, string>;
+  strategy: 'rolling' | 'blue-green';
+  batch?: number | string;
+  /** Requests/s of the traffic probe through the balancer during the upgrade (0: none). */
+  probeRate?: number;
+  canaryPercent?: number;
+  gateTimeoutMs?: number;
+}
 
 export interface LogLine {
   /** RFC 3339 timestamp from the engine ('' when unknown). */
