@@ -20,7 +20,7 @@ Commands:
   down <name> [--keep-data]         remove a cluster (--keep-data keeps its volumes and secrets)
   export <name|spec.yaml> --out DIR write docker-compose.yml, nginx.conf and .env.example
   serve [--port N] [--host H]       web mode: the app's UI and API over HTTP (token required)
-  upgrade <name> --image X [--env K=V] --strategy rolling|blue-green [--batch 1|50%] [--probe-rate 200] [--canary 10]
+  upgrade <name> --image X [--env K=V] --strategy rolling|blue-green [--batch 1|50%] [--probe-rate 200] [--canary 10] [--gate-timeout 60]
                                     upgrade the API nodes without dropping requests
   rollback <name>                   blue-green: switch back; otherwise undo the last upgrade
   finalize <name>                   blue-green: remove the old nodes
@@ -61,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
       batch: { type: 'string', default: '1' },
       'probe-rate': { type: 'string', default: '200' },
       canary: { type: 'string' },
+      'gate-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -112,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
           batch: /%$/.test(values.batch!) ? values.batch! : Number(values.batch),
           probeRate: Number(values['probe-rate']),
           canaryPercent: values.canary ? Number(values.canary) : undefined,
+          gateTimeoutMs: values['gate-timeout'] ? Number(values['gate-timeout']) * 1000 : undefined,
         });
         const code = await follow(app, started, out);
         printUpgrade(app, name, started.upgradeId, out);

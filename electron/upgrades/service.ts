@@ -111,7 +111,7 @@ export class Upgrades {
     const opts: UpgradeOptions = {
       strategy: req.strategy,
       batch: req.batch ?? 1,
-      gateTimeoutMs: req.gateTimeoutMs ?? 30_000,
+      gateTimeoutMs: req.gateTimeoutMs ?? 60_000,
       gateSuccesses: 3,
       drainTimeoutMs: 15_000,
       canaryPercent: req.canaryPercent,

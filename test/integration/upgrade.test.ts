@@ -95,7 +95,7 @@ describe('upgrades under load', () => {
 
   it('a new image that never becomes ready: rolled back automatically, 0 failed, the record says why', async () => {
     const before = await apiNodes();
-    const r = await cli(['upgrade', name, '--image', BROKEN, '--strategy', 'rolling', '--probe-rate', '200'], home);
+    const r = await cli(['upgrade', name, '--image', BROKEN, '--strategy', 'rolling', '--probe-rate', '200', '--gate-timeout', '20'], home);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('rolled back');
     const rec = await lastRecord();
