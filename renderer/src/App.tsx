@@ -1,14 +1,19 @@
-import { lazy, Suspense, useEffect } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { ShortcutsDialog } from './components/ShortcutsDialog.tsx';
 import { Sidebar } from './components/Sidebar.tsx';
 import { Skeleton } from './components/ui.tsx';
 import { useApiEvents } from './data/events.ts';
 import ClustersPage from './pages/ClustersPage.tsx';
-import { paths, useRoute, type Route } from './lib/router.ts';
+import { navigate, paths, useRoute, type Route } from './lib/router.ts';
+import { installShortcuts, useShortcut } from './lib/shortcuts.ts';
+import { useTheme } from './lib/theme.ts';
 
-// Route-level code splitting: the list page is in the entry chunk, the rest load on demand.
-const ClusterPage = lazy(() => import('./pages/ClusterPage.tsx'));
-const ExportPage = lazy(() => import('./pages/ExportPage.tsx'));
+// Route-level code splitting: the list page is in the entry chunk, the rest load on demand
+// (and each cluster tab again on its own, see pages/cluster/tabs.ts).
+const ClusterPage = lazy(() => import('./pages/cluster/ClusterPage.tsx'));
+const NewClusterPage = lazy(() => import('./pages/NewClusterPage.tsx'));
 const OperationPage = lazy(() => import('./pages/OperationPage.tsx'));
+const SettingsPage = lazy(() => import('./pages/SettingsPage.tsx'));
 
 function PageFallback() {
   return (
@@ -20,16 +25,20 @@ function PageFallback() {
   );
 }
 
+const TAB_TITLE: Record<string, string> = { overview: '', logs: 'Logs · ', export: 'Export · ', spec: 'Spec · ' };
+
 function titleOf(route: Route): string {
   switch (route.page) {
     case 'clusters':
       return 'Clusters · ScaleDeck';
+    case 'new-cluster':
+      return 'New cluster · ScaleDeck';
     case 'cluster':
-      return `${route.name} · ScaleDeck`;
-    case 'export':
-      return `Export ${route.name} · ScaleDeck`;
+      return `${TAB_TITLE[route.tab] ?? ''}${route.name} · ScaleDeck`;
     case 'operation':
       return 'Operation · ScaleDeck';
+    case 'settings':
+      return 'Settings · ScaleDeck';
     default:
       return 'ScaleDeck';
   }
@@ -39,12 +48,14 @@ function Page({ route }: { route: Route }) {
   switch (route.page) {
     case 'clusters':
       return <ClustersPage />;
+    case 'new-cluster':
+      return <NewClusterPage preset={route.preset} />;
     case 'cluster':
-      return <ClusterPage key={route.name} name={route.name} />;
-    case 'export':
-      return <ExportPage key={route.name} name={route.name} />;
+      return <ClusterPage key={route.name} name={route.name} tab={route.tab} />;
     case 'operation':
       return <OperationPage key={route.id} id={route.id} />;
+    case 'settings':
+      return <SettingsPage />;
     default:
       return (
         <div className="page">
@@ -60,24 +71,38 @@ function Page({ route }: { route: Route }) {
 export function App() {
   const route = useRoute();
   useApiEvents();
+  const { toggle } = useTheme();
+  const [shortcutsOpen, setShortcutsOpen] = useState(false);
+
+  useEffect(() => installShortcuts(), []);
+  useShortcut('g c', () => navigate(paths.clusters()));
+  useShortcut('g s', () => navigate(paths.settings()));
+  useShortcut('g n', () => navigate(paths.newCluster()));
+  useShortcut('t', toggle);
+  useShortcut('?', () => setShortcutsOpen(true));
 
   const title = titleOf(route);
-  const routeKey = JSON.stringify(route);
+  // Switching tabs of one cluster keeps the scroll position (the header stays put); pages reset it.
+  const scrollKey = route.page === 'cluster' ? `cluster:${route.name}` : JSON.stringify(route);
   useEffect(() => {
     document.title = title;
   }, [title]);
   useEffect(() => {
     window.scrollTo(0, 0);
-  }, [routeKey]);
+  }, [scrollKey]);
 
   return (
     <div className="shell">
-      <Sidebar route={route} />
-      <main className="main">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Sidebar route={route} onShowShortcuts={() => setShortcutsOpen(true)} />
+      <main className="main" id="main" tabIndex={-1}>
         <Suspense fallback={<PageFallback />}>
           <Page route={route} />
         </Suspense>
       </main>
+      <ShortcutsDialog open={shortcutsOpen} onClose={() => setShortcutsOpen(false)} />
     </div>
   );
 }

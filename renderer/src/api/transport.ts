@@ -18,19 +18,64 @@ declare global {
 
 const TOKEN_KEY = 'scaledeck.token';
 
+/** Electron (the preload bridge exists) or web mode (HTTP + a token). */
+export function isDesktop(): boolean {
+  return !!window.scaledeck;
+}
+
+/** Keep a token for this tab (sessionStorage: closing the tab forgets it). */
+export function saveToken(token: string): void {
+  try {
+    sessionStorage.setItem(TOKEN_KEY, token);
+  } catch {
+    /* storage disabled: the token lives in memory for this page only */
+  }
+}
+
+export function clearToken(): void {
+  try {
+    sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    /* nothing stored */
+  }
+}
+
+/** A token as pasted: the bare token, "Bearer …", or the whole URL that `scaledeck serve` printed. */
+export function tokenFromInput(raw: string): string {
+  const text = raw.trim();
+  const m = /[?&#]token=([^&#\s]+)/.exec(text);
+  if (m) {
+    try {
+      return decodeURIComponent(m[1]!);
+    } catch {
+      return m[1]!;
+    }
+  }
+  return text.replace(/^Bearer\s+/i, '');
+}
+
 /** Web mode: the token arrives once as ?token=…, is kept for the tab, and removed from the address bar. */
 export function readToken(): string | null {
   const params = new URLSearchParams(window.location.search);
   const fromUrl = params.get('token');
   if (fromUrl) {
-    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    saveToken(fromUrl);
     params.delete('token');
     const q = params.toString();
     window.history.replaceState(null, '', `${window.location.pathname}${q ? `?${q}` : ''}${window.location.hash}`);
     return fromUrl;
   }
-  return sessionStorage.getItem(TOKEN_KEY);
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
 }
+
+/** Pauses before re-sending a request that got no answer at all. */
+const NETWORK_RETRIES = [200, 600, 1500];
+/** Methods that change nothing (or only renew/stop a log stream): safe to send twice. */
+const SAFE_TO_RESEND = /\.(info|list|get|validate|plan|export|follow|stop)$/;
 
 export function httpTransport(token: string | null, base = ''): Transport {
   const listeners = new Set<(e: ApiEvent) => void>();
@@ -45,14 +90,26 @@ export function httpTransport(token: string | null, base = ''): Transport {
   };
   return {
     async invoke(method, args) {
-      let res: Response;
-      try {
-        res = await fetch(`${base}${HTTP.route(method)}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? ''}` },
-          body: JSON.stringify(args ?? null),
-        });
-      } catch (err) {
+      let res: Response | null = null;
+      let lastError: unknown;
+      // A read that never got an answer (the browser saw the network change, e.g. when Docker
+      // adds a bridge; the server restarting) is tried again shortly. Requests that got any
+      // answer, and requests that start operations, are never repeated.
+      const tries = SAFE_TO_RESEND.test(method) ? NETWORK_RETRIES.length + 1 : 1;
+      for (let attempt = 0; attempt < tries && !res; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, NETWORK_RETRIES[attempt - 1]));
+        try {
+          res = await fetch(`${base}${HTTP.route(method)}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? ''}` },
+            body: JSON.stringify(args ?? null),
+          });
+        } catch (err) {
+          lastError = err;
+        }
+      }
+      if (!res) {
+        const err = lastError;
         return {
           ok: false,
           error: {
@@ -94,7 +151,8 @@ export function ipcTransport(bridge: PreloadBridge): Transport {
   return { invoke: (m, a) => bridge.invoke(m, a), subscribe: (l) => bridge.onEvent(l) };
 }
 
-export function createApi(): ApiClient {
+/** The client for this window: IPC in Electron, HTTP with the given token in web mode. */
+export function createApi(token: string | null = readToken()): ApiClient {
   if (window.scaledeck) return createClient(ipcTransport(window.scaledeck));
-  return createClient(httpTransport(readToken()));
+  return createClient(httpTransport(token));
 }

@@ -1,10 +1,10 @@
-import type { ClusterSummary, OperationView } from '../../../shared/api/index.ts';
+import type { ClusterSummary } from '../../../shared/api/index.ts';
 import { useOperations } from '../data/operations/queries.ts';
 import { errorCode } from '../lib/errors.ts';
 import { navigate, paths } from '../lib/router.ts';
 import { Dot, ErrorNotice, ExternalLink, Skeleton, Spinner, StateBadge } from './ui.tsx';
 
-const KIND_ING: Record<OperationView['kind'], string> = { up: 'applying', scale: 'scaling', down: 'deleting' };
+const KIND_ING: Partial<Record<string, string>> = { up: 'applying', scale: 'scaling', down: 'deleting', upgrade: 'upgrading', rollback: 'rolling back', finalize: 'finalizing' };
 
 function HealthCount({ c }: { c: ClusterSummary }) {
   const { total, healthy } = c.counts;
@@ -93,7 +93,7 @@ export function ClusterList({ clusters, error, loading }: { clusters: ClusterSum
                   {c.activeOperation ? (
                     <a className="activity" href={paths.operation(c.activeOperation)} data-testid={`cluster-activity-${c.name}`}>
                       <Spinner label="operation running" />
-                      {op ? KIND_ING[op.kind] : 'working'}…
+                      {op ? (KIND_ING[op.kind] ?? op.kind) : 'working'}…
                     </a>
                   ) : (
                     <span className="muted activity">

@@ -1,6 +1,7 @@
 import { useId, useState, type FormEvent, type RefObject } from 'react';
 import type { ClusterSummary } from '../../../shared/api/index.ts';
 import { useCreateFromPreset } from '../data/clusters/queries.ts';
+import { rememberStarted } from '../data/operations/queries.ts';
 import { usePresets } from '../data/presets/queries.ts';
 import { validateClusterName, validatePort } from '../lib/format.ts';
 import { navigate, paths } from '../lib/router.ts';
@@ -45,7 +46,12 @@ export function CreateClusterCard({ clusters, nameRef }: { clusters: ClusterSumm
     if (invalid || create.isPending) return;
     create.mutate(
       { preset: chosen!, name, port: Number(port) },
-      { onSuccess: () => navigate(paths.cluster(name)) },
+      {
+        onSuccess: (r) => {
+          rememberStarted(name, r.operationId);
+          navigate(paths.cluster(name));
+        },
+      },
     );
   };
 
@@ -139,6 +145,12 @@ export function CreateClusterCard({ clusters, nameRef }: { clusters: ClusterSumm
         </div>
         {create.isError && <ErrorNotice error={create.error} title="Could not create the cluster" />}
       </form>
+      <p className="create-more muted small">
+        Want another algorithm, backup nodes or your own environment?{' '}
+        <a href={paths.newCluster(chosen)} data-testid="customise-preset">
+          Customise {presets.data?.find((p) => p.id === chosen)?.title ?? 'this preset'} in the spec editor →
+        </a>
+      </p>
     </section>
   );
 }

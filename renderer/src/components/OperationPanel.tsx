@@ -6,10 +6,14 @@ import { paths } from '../lib/router.ts';
 import { useNow } from '../lib/useNow.ts';
 import { Badge, ErrorNotice, Skeleton, Spinner } from './ui.tsx';
 
-const KIND_TEXT: Record<OperationView['kind'], string> = {
+// Partial: the Node side may add kinds (upgrades…) before this map names them; the raw kind shows then.
+const KIND_TEXT: Partial<Record<string, string>> = {
   up: 'Create / apply',
   scale: 'Scale',
   down: 'Delete',
+  upgrade: 'Upgrade',
+  rollback: 'Roll back',
+  finalize: 'Finalize',
 };
 
 const STATE_TONE: Record<OperationView['state'], Tone> = { running: 'info', succeeded: 'ok', failed: 'bad' };
@@ -62,7 +66,25 @@ export function OperationDetails({ op, showCluster }: { op: OperationView; showC
         <span style={{ width: `${pct}%` }} />
       </div>
 
+      {running && (
+        <p className="op-hint" data-testid="operation-hint">
+          <span aria-hidden="true" className="op-hint-icon">
+            i
+          </span>
+          <span>
+            This continues if you close the window; re-running continues from what exists.
+            <span className="muted"> There is no need to wait here.</span>
+          </span>
+        </p>
+      )}
+
       {op.error && <ErrorNotice error={op.error} title={`${KIND_TEXT[op.kind] ?? op.kind} failed`} compact />}
+      {op.state === 'failed' && op.kind !== 'down' && (
+        <p className="muted small" data-testid="operation-retry-hint">
+          Re-running continues from what exists: fix the cause, then apply again from the{' '}
+          <a href={paths.clusterTab(op.cluster, 'spec')}>Spec tab</a>.
+        </p>
+      )}
 
       {total > 0 ? (
         <ol className="steps">

@@ -1,16 +1,33 @@
 import { useClusters } from '../data/clusters/queries.ts';
 import { useEngineInfo } from '../data/engine/queries.ts';
 import { clusterStateTone } from '../lib/health.ts';
+import { SECTIONS } from '../lib/nav.tsx';
 import { paths, type Route } from '../lib/router.ts';
 import { useTheme } from '../lib/theme.ts';
 import { Dot } from './ui.tsx';
 
-export function Sidebar({ route }: { route: Route }) {
+function ClusterLinks({ current }: { current: string | null }) {
+  const clusters = useClusters();
+  if (!clusters.data || clusters.data.length === 0) return null;
+  return (
+    <ul className="nav-sub">
+      {clusters.data.map((c) => (
+        <li key={c.name}>
+          <a className={`nav-subitem${current === c.name ? ' active' : ''}`} href={paths.cluster(c.name)} aria-current={current === c.name ? 'page' : undefined}>
+            <Dot tone={clusterStateTone[c.state]} pulse={!!c.activeOperation} />
+            <span className="mono truncate">{c.name}</span>
+          </a>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function Sidebar({ route, onShowShortcuts }: { route: Route; onShowShortcuts: () => void }) {
   const clusters = useClusters();
   const engine = useEngineInfo();
   const { theme, explicit, toggle, reset } = useTheme();
-  const current = route.page === 'cluster' || route.page === 'export' ? route.name : null;
-  const onClusters = route.page === 'clusters';
+  const current = route.page === 'cluster' ? route.name : null;
 
   return (
     <aside className="sidebar">
@@ -25,27 +42,19 @@ export function Sidebar({ route }: { route: Route }) {
         </a>
 
         <nav className="nav" aria-label="Main">
-          <a className={`nav-item${onClusters ? ' active' : ''}`} href={paths.clusters()} aria-current={onClusters ? 'page' : undefined}>
-            <svg className="nav-icon" viewBox="0 0 16 16" aria-hidden="true">
-              <rect x="2" y="2" width="12" height="4" rx="1" />
-              <rect x="2" y="10" width="5" height="4" rx="1" />
-              <rect x="9" y="10" width="5" height="4" rx="1" />
-            </svg>
-            Clusters
-            {clusters.data && <span className="nav-count">{clusters.data.length}</span>}
-          </a>
-          {clusters.data && clusters.data.length > 0 && (
-            <ul className="nav-sub">
-              {clusters.data.map((c) => (
-                <li key={c.name}>
-                  <a className={`nav-subitem${current === c.name ? ' active' : ''}`} href={paths.cluster(c.name)} aria-current={current === c.name ? 'page' : undefined}>
-                    <Dot tone={clusterStateTone[c.state]} pulse={!!c.activeOperation} />
-                    <span className="mono truncate">{c.name}</span>
-                  </a>
-                </li>
-              ))}
-            </ul>
-          )}
+          {SECTIONS.map((s) => {
+            const active = s.match(route);
+            return (
+              <div key={s.id} className="nav-section">
+                <a className={`nav-item${active ? ' active' : ''}`} href={s.href} aria-current={active ? 'page' : undefined} data-testid={`nav-${s.id}`}>
+                  {s.icon}
+                  {s.label}
+                  {s.children === 'clusters' && clusters.data && <span className="nav-count">{clusters.data.length}</span>}
+                </a>
+                {s.children === 'clusters' && <ClusterLinks current={current} />}
+              </div>
+            );
+          })}
         </nav>
 
         <div className="sidebar-foot">
@@ -63,7 +72,7 @@ export function Sidebar({ route }: { route: Route }) {
               data-theme-current={theme}
               onClick={toggle}
               aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
-              title={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+              title={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme (t)`}
             >
               <span aria-hidden="true">{theme === 'dark' ? '☾' : '☀'}</span>
               {theme === 'dark' ? 'Dark' : 'Light'}
@@ -73,6 +82,9 @@ export function Sidebar({ route }: { route: Route }) {
                 auto
               </button>
             )}
+            <button type="button" className="btn btn-ghost btn-sm shortcuts-btn" onClick={onShowShortcuts} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" data-testid="shortcuts-button">
+              <kbd>?</kbd>
+            </button>
           </div>
         </div>
       </div>

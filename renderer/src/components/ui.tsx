@@ -1,6 +1,6 @@
 import type { CSSProperties, ReactNode } from 'react';
 import type { ClusterState } from '../../../shared/api/index.ts';
-import { errorInfo } from '../lib/errors.ts';
+import { errorInfo, nextStep } from '../lib/errors.ts';
 import { clusterStateTone, type Tone } from '../lib/health.ts';
 
 export function Dot({ tone, pulse }: { tone: Tone; pulse?: boolean }) {
@@ -36,6 +36,7 @@ export function Skeleton({ width, height, style }: { width?: number | string; he
 /** An API error as the user should see it: what happened, and what to do about it. */
 export function ErrorNotice({ error, title, compact }: { error: unknown; title?: string; compact?: boolean }) {
   const info = errorInfo(error);
+  const next = nextStep(info);
   return (
     <div className={`notice notice-error${compact ? ' compact' : ''}`} role="alert" data-error-code={info.code ?? undefined}>
       <div className="notice-head">
@@ -43,10 +44,10 @@ export function ErrorNotice({ error, title, compact }: { error: unknown; title?:
         {info.code && <code className="chip">{info.code}</code>}
       </div>
       <p className="notice-message">{info.message}</p>
-      {info.hint && (
-        <p className="notice-hint">
+      {next && (
+        <p className="notice-hint" data-testid="error-next-step">
           <span aria-hidden="true">→ </span>
-          {info.hint}
+          {next}
         </p>
       )}
     </div>

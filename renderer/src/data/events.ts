@@ -8,7 +8,7 @@ import { operationKeys } from './operations/keys.ts';
 /**
  * Subscribes once to pushed events and turns them into cache updates:
  * - operation: the operation's detail is replaced, the list entry patched, its cluster invalidated;
- * - cluster-changed: that cluster (and the list) invalidated.
+ * - cluster-changed: that cluster (and the list) invalidated; plans too, they depend on what runs.
  */
 export function useApiEvents(): void {
   const api = useApi();
@@ -27,10 +27,13 @@ export function useApiEvents(): void {
         if (!known) void qc.invalidateQueries({ queryKey: operationKeys.lists() });
         void qc.invalidateQueries({ queryKey: clusterKeys.lists() });
         void qc.invalidateQueries({ queryKey: clusterKeys.detail(op.cluster) });
+        if (op.state !== 'running') void qc.invalidateQueries({ queryKey: clusterKeys.plans() });
       } else if (event.type === 'cluster-changed') {
         void qc.invalidateQueries({ queryKey: clusterKeys.lists() });
         void qc.invalidateQueries({ queryKey: clusterKeys.detail(event.cluster) });
+        void qc.invalidateQueries({ queryKey: clusterKeys.plans() });
       }
+      // `logs` events are consumed by the log view itself (data/logs/stream.ts), not the cache.
     });
   }, [api, qc]);
 }

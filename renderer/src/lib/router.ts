@@ -1,12 +1,30 @@
 import { useSyncExternalStore } from 'react';
 
-/** Hash routes: #/ · #/clusters/<name> · #/clusters/<name>/export · #/operations/<id> */
+/**
+ * Hash routes:
+ *   #/                              clusters
+ *   #/new · #/new/<preset>          the spec editor for a new cluster
+ *   #/clusters/<name>[/<tab>]       a cluster (tab: overview, logs, export, spec; default overview)
+ *   #/operations/<id>               one operation
+ *   #/settings                      settings
+ * A new top-level section (hosts, load tests, upgrades…) adds a Route variant here, an entry in
+ * lib/nav.ts and a lazy page in App.tsx; a new cluster tab adds its id to CLUSTER_TABS and an
+ * entry in pages/cluster/tabs.ts.
+ */
+export const CLUSTER_TABS = ['overview', 'logs', 'export', 'spec'] as const;
+export type ClusterTab = (typeof CLUSTER_TABS)[number];
+
 export type Route =
   | { page: 'clusters' }
-  | { page: 'cluster'; name: string }
-  | { page: 'export'; name: string }
+  | { page: 'new-cluster'; preset: string | null }
+  | { page: 'cluster'; name: string; tab: ClusterTab }
   | { page: 'operation'; id: string }
+  | { page: 'settings' }
   | { page: 'not-found'; path: string };
+
+function isTab(s: string | undefined): s is ClusterTab {
+  return (CLUSTER_TABS as readonly string[]).includes(s ?? '');
+}
 
 export function parseHash(hash: string): Route {
   const path = hash.replace(/^#/, '') || '/';
@@ -20,18 +38,24 @@ export function parseHash(hash: string): Route {
   if (parts.length === 0) return { page: 'clusters' };
   if (parts[0] === 'clusters') {
     if (parts.length === 1) return { page: 'clusters' };
-    if (parts.length === 2) return { page: 'cluster', name: parts[1]! };
-    if (parts.length === 3 && parts[2] === 'export') return { page: 'export', name: parts[1]! };
+    if (parts.length === 2) return { page: 'cluster', name: parts[1]!, tab: 'overview' };
+    if (parts.length === 3 && isTab(parts[2])) return { page: 'cluster', name: parts[1]!, tab: parts[2] };
   }
+  if (parts[0] === 'new' && parts.length <= 2) return { page: 'new-cluster', preset: parts[1] ?? null };
+  if (parts[0] === 'settings' && parts.length === 1) return { page: 'settings' };
   if (parts[0] === 'operations' && parts.length === 2) return { page: 'operation', id: parts[1]! };
   return { page: 'not-found', path };
 }
 
 export const paths = {
   clusters: () => '#/',
-  cluster: (name: string) => `#/clusters/${encodeURIComponent(name)}`,
+  newCluster: (preset?: string | null) => (preset ? `#/new/${encodeURIComponent(preset)}` : '#/new'),
+  cluster: (name: string, tab: ClusterTab = 'overview') =>
+    tab === 'overview' ? `#/clusters/${encodeURIComponent(name)}` : `#/clusters/${encodeURIComponent(name)}/${tab}`,
+  clusterTab: (name: string, tab: ClusterTab) => `#/clusters/${encodeURIComponent(name)}/${tab}`,
   export: (name: string) => `#/clusters/${encodeURIComponent(name)}/export`,
   operation: (id: string) => `#/operations/${encodeURIComponent(id)}`,
+  settings: () => '#/settings',
 };
 
 function subscribe(cb: () => void) {

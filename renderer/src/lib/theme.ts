@@ -36,7 +36,7 @@ function subscribe(cb: () => void) {
   };
 }
 
-export function useTheme(): { theme: Theme; explicit: boolean; toggle: () => void; reset: () => void } {
+export function useTheme(): { theme: Theme; explicit: boolean; set: (next: Theme | null) => void; toggle: () => void; reset: () => void } {
   const theme = useSyncExternalStore(subscribe, effective, () => 'light' as Theme);
   const explicit = useSyncExternalStore(subscribe, () => stored() !== null, () => false);
   const set = useCallback((next: Theme | null) => {
@@ -54,6 +54,7 @@ export function useTheme(): { theme: Theme; explicit: boolean; toggle: () => voi
   return {
     theme,
     explicit,
+    set,
     toggle: () => set(effective() === 'dark' ? 'light' : 'dark'),
     reset: () => set(null),
   };

@@ -1,34 +1,23 @@
-import { useEffect, useRef } from 'react';
+import { useRef } from 'react';
 import { ClusterList, EmptyClusters } from '../components/ClusterList.tsx';
 import { CreateClusterCard } from '../components/CreateClusterCard.tsx';
 import { EngineStatus } from '../components/EngineStatus.tsx';
 import { useClusters } from '../data/clusters/queries.ts';
-
-function isTyping(el: Element | null): boolean {
-  if (!el) return false;
-  const tag = el.tagName;
-  return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || (el as HTMLElement).isContentEditable;
-}
+import { paths } from '../lib/router.ts';
+import { useShortcut } from '../lib/shortcuts.ts';
 
 export default function ClustersPage() {
   const clusters = useClusters();
   const nameRef = useRef<HTMLInputElement>(null);
 
-  // "c" focuses the create form (unless the user is typing somewhere).
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key !== 'c' && e.key !== 'C') return;
-      if (e.ctrlKey || e.metaKey || e.altKey || e.repeat || isTyping(document.activeElement)) return;
-      const input = nameRef.current;
-      if (!input) return;
-      e.preventDefault();
-      input.scrollIntoView({ block: 'center', behavior: 'smooth' });
-      input.focus();
-      input.select();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  // "c" focuses the create form (the shortcut layer ignores it while the user types).
+  useShortcut('c', () => {
+    const input = nameRef.current;
+    if (!input) return;
+    input.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    input.focus();
+    input.select();
+  });
 
   const empty = clusters.data?.length === 0;
 
@@ -38,6 +27,11 @@ export default function ClustersPage() {
         <div>
           <h1>Clusters</h1>
           <p className="muted">API nodes behind NGINX, with Redis and Postgres, on your local Docker engine.</p>
+        </div>
+        <div className="head-actions">
+          <a className="btn" href={paths.newCluster()} data-testid="new-cluster">
+            <span aria-hidden="true">+</span> New cluster from a spec
+          </a>
         </div>
       </header>
 

@@ -67,3 +67,42 @@ export function useDownCluster() {
     onSuccess: (_res, args) => invalidateCluster(qc, args.name),
   });
 }
+
+/** Live validation of spec text (debounce before calling: every distinct text is one request). */
+export function useValidateSpec(yaml: string, enabled = true) {
+  const api = useApi();
+  return useQuery({
+    queryKey: clusterKeys.validate(yaml),
+    queryFn: () => api['clusters.validate']({ yaml }),
+    enabled,
+    staleTime: Infinity,
+    gcTime: 60_000,
+    placeholderData: (prev) => prev,
+    retry: false,
+  });
+}
+
+/** What applying this text would do, against what runs now. Only ask for a valid spec. */
+export function usePlanPreview(yaml: string, enabled: boolean) {
+  const api = useApi();
+  return useQuery({
+    queryKey: clusterKeys.plan(yaml),
+    queryFn: () => api['clusters.plan']({ yaml }),
+    enabled,
+    staleTime: 0,
+    gcTime: 30_000,
+    retry: false,
+  });
+}
+
+export function useApplySpec() {
+  const api = useApi();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (args: { yaml: string; name: string }) => api['clusters.apply']({ yaml: args.yaml }),
+    onSuccess: (_res, args) => {
+      invalidateCluster(qc, args.name);
+      void qc.invalidateQueries({ queryKey: clusterKeys.plans() });
+    },
+  });
+}

@@ -7,13 +7,27 @@ import { operationKeys } from './keys.ts';
 
 const newestFirst = (a: OperationView, b: OperationView) => b.startedAt - a.startedAt;
 
+/** Kept current by pushed events; also re-read now and then in case the event stream dropped some. */
 export function useOperations<T = OperationView[]>(select?: (ops: OperationView[]) => T) {
   const api = useApi();
   return useQuery({
     queryKey: operationKeys.list(),
     queryFn: () => api['operations.list'](),
     select,
+    refetchInterval: (q) => (q.state.status === 'error' || q.state.data?.some((o) => o.state === 'running') ? 4_000 : 15_000),
   });
+}
+
+/**
+ * The operation a page just started, per cluster, so the page it navigates to shows its
+ * progress at once (before the cluster or the list report it as active).
+ */
+const started = new Map<string, string>();
+export function rememberStarted(cluster: string, operationId: string): void {
+  started.set(cluster, operationId);
+}
+export function recentlyStarted(cluster: string): string | null {
+  return started.get(cluster) ?? null;
 }
 
 /** A cluster's operations, newest first. */
@@ -32,7 +46,7 @@ export function useOperation(id: string | null | undefined) {
     queryKey: operationKeys.detail(id ?? ''),
     queryFn: () => api['operations.get']({ id: id! }),
     enabled: !!id,
-    refetchInterval: (q) => (q.state.data?.state === 'running' ? 2_000 : false),
+    refetchInterval: (q) => (q.state.data?.state === 'running' || q.state.status === 'error' ? 2_000 : false),
     retry: (count, err) => errorCode(err) !== 'NOT_FOUND' && count < 2,
   });
 }

@@ -1,8 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ExportBundle } from '../../../shared/api/index.ts';
-import { Card, ErrorNotice, Skeleton } from '../components/ui.tsx';
-import { useClusterExport } from '../data/clusters/queries.ts';
-import { paths } from '../lib/router.ts';
+import type { ExportBundle } from '../../../../shared/api/index.ts';
+import { Card, ErrorNotice, Skeleton } from '../../components/ui.tsx';
+import { useClusterExport } from '../../data/clusters/queries.ts';
 
 const FILES: { name: keyof ExportBundle; what: string; mime: string }[] = [
   { name: 'docker-compose.yml', what: 'The same services, network and volumes ScaleDeck runs.', mime: 'application/yaml' },
@@ -93,30 +92,17 @@ function FilePanel({ file, text }: { file: (typeof FILES)[number]; text: string 
   );
 }
 
-export default function ExportPage({ name }: { name: string }) {
+/** Export: the plain files that start the same topology without ScaleDeck. */
+export default function ExportTab({ name }: { name: string }) {
   const bundle = useClusterExport(name);
 
   return (
-    <div className="page">
-      <nav className="crumbs" aria-label="Breadcrumb">
-        <a href={paths.clusters()}>Clusters</a>
-        <span aria-hidden="true">/</span>
-        <a className="mono" href={paths.cluster(name)}>
-          {name}
-        </a>
-        <span aria-hidden="true">/</span>
-        <span>Export</span>
-      </nav>
-      <header className="page-head">
-        <div>
-          <h1>
-            Export <span className="mono">{name}</span>
-          </h1>
-          <p className="muted">
-            Plain files that start the same topology without ScaleDeck: save them in one folder, then run{' '}
-            <code className="inline-code">docker compose up -d</code>.
-          </p>
-        </div>
+    <div className="tab-body">
+      <div className="tab-intro">
+        <p className="muted">
+          Plain files that start the same topology without ScaleDeck: save them in one folder, then run{' '}
+          <code className="inline-code">docker compose up -d</code>. Export is what runs, not a second rendition.
+        </p>
         <nav className="file-tabs" aria-label="Files">
           {FILES.map((f) => (
             <button key={f.name} type="button" className="btn btn-sm btn-ghost mono" onClick={() => document.getElementById(`file-${f.name}`)?.scrollIntoView({ behavior: 'smooth', block: 'start' })}>
@@ -124,7 +110,7 @@ export default function ExportPage({ name }: { name: string }) {
             </button>
           ))}
         </nav>
-      </header>
+      </div>
 
       {bundle.isError ? (
         <ErrorNotice error={bundle.error} title="Cannot export this cluster" />

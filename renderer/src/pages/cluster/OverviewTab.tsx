@@ -1,16 +1,15 @@
 import { useState, type ReactNode } from 'react';
-import type { ClusterDetail } from '../../../shared/api/index.ts';
-import { ContainerTable } from '../components/ContainerTable.tsx';
-import { DeleteControl, ScaleControl } from '../components/ClusterControls.tsx';
-import { OperationPanel, OperationSkeleton } from '../components/OperationPanel.tsx';
-import { Topology, TopologySkeleton } from '../components/Topology.tsx';
-import { Card, ErrorNotice, ExternalLink, Skeleton, StateBadge } from '../components/ui.tsx';
-import { useCluster } from '../data/clusters/queries.ts';
-import { useClusterOperations, useOperation } from '../data/operations/queries.ts';
-import { errorCode } from '../lib/errors.ts';
-import { paths } from '../lib/router.ts';
+import type { ClusterDetail as Detail } from '../../../../shared/api/index.ts';
+import { ContainerTable } from '../../components/ContainerTable.tsx';
+import { DeleteControl, ScaleControl } from '../../components/ClusterControls.tsx';
+import { OperationPanel, OperationSkeleton } from '../../components/OperationPanel.tsx';
+import { Topology, TopologySkeleton } from '../../components/Topology.tsx';
+import { Card, ErrorNotice, Skeleton } from '../../components/ui.tsx';
+import { useCluster } from '../../data/clusters/queries.ts';
+import { recentlyStarted, useClusterOperations, useOperation } from '../../data/operations/queries.ts';
+import { errorCode } from '../../lib/errors.ts';
 
-function Facts({ cluster }: { cluster: ClusterDetail }) {
+function Facts({ cluster }: { cluster: Detail }) {
   const spec = cluster.spec;
   const rows: [string, ReactNode][] = [
     ['Network', cluster.network ? <span className="mono">{cluster.network}</span> : '—'],
@@ -35,10 +34,11 @@ function Facts({ cluster }: { cluster: ClusterDetail }) {
   );
 }
 
-export default function ClusterPage({ name }: { name: string }) {
+/** Overview: topology, scale and delete, the latest operation, the containers. */
+export default function OverviewTab({ name }: { name: string }) {
   const cluster = useCluster(name);
   const ops = useClusterOperations(name);
-  const [startedOp, setStartedOp] = useState<string | null>(null);
+  const [startedOp, setStartedOp] = useState<string | null>(() => recentlyStarted(name));
 
   const notFound = cluster.isError && errorCode(cluster.error) === 'NOT_FOUND';
   // After a delete the cache still holds the last detail; once the cluster is gone, show none of it.
@@ -49,41 +49,7 @@ export default function ClusterPage({ name }: { name: string }) {
   const op = useOperation(opId);
 
   return (
-    <div className="page">
-      <nav className="crumbs" aria-label="Breadcrumb">
-        <a href={paths.clusters()}>Clusters</a>
-        <span aria-hidden="true">/</span>
-        <span className="mono">{name}</span>
-      </nav>
-
-      <header className="page-head">
-        <div className="title-row">
-          <h1 className="mono">{name}</h1>
-          {c ? <StateBadge state={c.state} /> : notFound ? null : <Skeleton width={72} height={22} />}
-          {c?.url && <ExternalLink href={c.url} testId="cluster-url">{c.url}</ExternalLink>}
-        </div>
-        {!notFound && (
-          <div className="head-actions">
-            <a className="btn" href={paths.export(name)} data-testid="export-link">
-              Export compose
-            </a>
-          </div>
-        )}
-      </header>
-
-      {notFound && (
-        <div className="notice notice-info" role="status" data-testid="cluster-gone">
-          <div className="notice-head">
-            <strong>
-              No cluster named <span className="mono">{name}</span>
-            </strong>
-          </div>
-          <p className="notice-message">It does not exist on this engine, or it was just deleted.</p>
-          <p className="notice-hint">
-            <a href={paths.clusters()}>← Back to clusters</a>
-          </p>
-        </div>
-      )}
+    <div className="tab-body">
       {cluster.isError && !notFound && <ErrorNotice error={cluster.error} title="Cannot load this cluster" />}
 
       {!notFound && (
