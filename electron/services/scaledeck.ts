@@ -124,7 +124,7 @@ export class ScaleDeck {
   }
 
   presets(): PresetInfo[] {
-    return PRESETS.map((p) => ({ id: p.id, title: p.title, description: p.description, yaml: specToYaml(validateOrThrow(p.spec('starter'))) }));
+    return PRESETS.map((p) => ({ id: p.id, title: p.title, description: p.description, yaml: presetYaml(p.spec(p.id)) }));
   }
 
   /** The stored spec of a cluster, validated. */
@@ -439,6 +439,12 @@ function validateOrThrow(input: unknown) {
   const { api, balancer, redis, postgres, name } = r.spec;
   // Leave images unset so the stored spec follows the image set in use.
   return { name, api: { ...api, image: undefined }, balancer: { ...balancer, image: undefined }, redis: { ...redis, image: undefined }, postgres: { ...postgres, image: undefined } };
+}
+
+/** A preset as the spec editor starts from: only what differs from the defaults, plus the name. */
+function presetYaml(input: ReturnType<(typeof PRESETS)[number]['spec']>): string {
+  validateOrThrow(input);
+  return specToYaml(input as never);
 }
 
 function requireString(v: unknown, what: string): string {

@@ -100,6 +100,8 @@ export interface PresetInfo {
   yaml: string;
 }
 
+export type { SpecError };
+
 export type ValidateResult = { ok: true; spec: ParsedSpec } | { ok: false; errors: SpecError[] };
 
 export interface UpgradeProbeFigures {

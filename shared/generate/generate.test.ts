@@ -218,7 +218,7 @@ describe('docker-compose.yml', () => {
   it('has a health check, stop signal, restart policy and log limits on every service', () => {
     for (const [key, svc] of Object.entries(doc.services)) {
       expect(svc.restart, key).toBe('unless-stopped');
-      expect(svc.healthcheck, key).toMatchObject({ interval: '1s', timeout: '3s' });
+      expect(svc.healthcheck, key).toMatchObject({ interval: '1s', timeout: '5s' });
       expect(svc.logging, key).toEqual({ driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } });
     }
     expect(doc.services.postgres!.stop_signal).toBe('SIGINT');
@@ -356,7 +356,7 @@ describe('Docker create options', () => {
     expect(opts.postgres!.Healthcheck).toEqual({
       Test: ['CMD', 'pg_isready', '-h', '/tmp', '-U', 'postgres', '-d', 'app'],
       Interval: 1e9,
-      Timeout: 3e9,
+      Timeout: 5e9,
       Retries: 5,
       StartPeriod: 60e9,
     });
