@@ -536,7 +536,10 @@ build_api() { # VERIFY(0|1)
   local img=${TAG[api]} before after
   before=$(docker image inspect -f '{{.Id}}' "$img" 2>/dev/null || true)
   step "docker build --build-arg BASE_IMAGE=${TAG[node]} -t $img backend-template"
+  # Containers may reach the npm registry through a TLS proxy whose CA only the host trusts:
+  # hand the host's extra CAs to the build stages (not to the runtime image).
   DOCKER_BUILDKIT=0 docker build --build-arg "BASE_IMAGE=${TAG[node]}" \
+    --build-arg "EXTRA_CA_CERTS=$(cat /usr/local/share/ca-certificates/*.crt 2>/dev/null || true)" \
     --label "$LABEL_KEY=template" --label "$LABEL_KEY.recipe=api" \
     -t "$img" "$REPO_DIR/backend-template"
   after=$(docker image inspect -f '{{.Id}}' "$img")
