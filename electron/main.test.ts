@@ -54,6 +54,7 @@ vi.mock('electron', () => {
     contextBridge: { exposeInMainWorld: (key: string, api: Record<string, unknown>) => h.exposed.set(key, api) },
     session: { defaultSession: { webRequest: { onHeadersReceived: () => {} }, setPermissionRequestHandler: () => {} } },
     shell: { openExternal: (url: string) => h.openExternal.push(url) },
+    Notification: class { static isSupported() { return false; } show() {} },
   };
 });
 

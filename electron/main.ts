@@ -1,4 +1,4 @@
-import { app, BrowserWindow, ipcMain, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, Notification, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IPC, METHODS, type ApiEvent, type Envelope, type MethodName } from '../shared/api/contract.ts';
@@ -76,6 +76,13 @@ export async function start(baseDir: string): Promise<void> {
     for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC.events, e);
   };
   service.events.subscribe(send);
+  // Fired alerts also become desktop notifications.
+  service.events.subscribe((e) => {
+    if (e.type !== 'metrics' || !Notification.isSupported()) return;
+    for (const a of e.batch.alerts ?? []) {
+      if (a.kind === 'fired') new Notification({ title: `ScaleDeck: ${a.ruleName} (${e.batch.cluster})`, body: `${a.series} = ${a.value} (${a.op} ${a.threshold})` }).show();
+    }
+  });
   createWindow(paths);
   app.on('window-all-closed', () => app.quit());
   app.on('web-contents-created', (_e, contents) => {

@@ -51,7 +51,7 @@ describe('buildDesired', () => {
     expect(base.cluster).toBe('shop');
     expect(base.network).toBe('sd-shop');
     expect(base.volumes).toEqual(['sd-shop-pgdata']);
-    expect(base.containers.map((c) => c.service)).toEqual(['postgres', 'redis', 'api-1', 'api-2', 'api-3', 'balancer']);
+    expect(base.containers.map((c) => c.service)).toEqual(['postgres', 'redis', 'api-1', 'api-2', 'api-3', 'worker-1', 'balancer']);
     for (const c of base.containers) {
       expect(c.configHash).toMatch(/^[0-9a-f]{64}$/);
       expect(c.options.Labels[LABEL.configHash]).toBe(c.configHash);

@@ -88,6 +88,8 @@ export function serviceOrder(service: string): number {
   if (service === 'balancer') return 0;
   const m = /^api-(\d+)(-green)?$/.exec(service);
   if (m) return 10 + Number(m[1]) * 2 + (m[2] ? 1 : 0);
+  const w = /^worker-(\d+)$/.exec(service);
+  if (w) return 500 + Number(w[1]);
   if (service === 'redis') return 1000;
   if (service.startsWith('postgres')) return 1001;
   return 2000;

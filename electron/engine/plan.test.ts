@@ -95,7 +95,8 @@ describe('planUp', () => {
     expect(step(plan, 'create:balancer').dependsOn).toEqual(['network:sd-shop', 'wait:api-1', 'wait:api-2', 'wait:api-3']);
     expect(step(plan, 'wait:balancer').dependsOn).toEqual(['create:balancer']);
     expect(plan.steps.some((s) => s.kind === 'reload-balancer')).toBe(false);
-    expect(summarize(plan)).toEqual({ create: 6, recreate: 0, start: 0, remove: 0, reload: 0 });
+    expect(step(plan, 'create:worker-1').dependsOn).toEqual(['network:sd-shop', 'wait:postgres', 'wait:redis']);
+    expect(summarize(plan)).toEqual({ create: 7, recreate: 0, start: 0, remove: 0, reload: 0 });
   });
 
   it('everything matching: an empty plan that says it is up to date', () => {
@@ -128,11 +129,11 @@ describe('planUp', () => {
     expect(step(plan, 'remove:api-5')).toMatchObject({ containerId: 'id-api-5', name: 'sd-shop-api-5' });
   });
 
-  it('config hash change: recreates the changed API nodes only', () => {
+  it('config hash change: recreates the changed API nodes (and the workers that share their env) only', () => {
     const plan = planUp(desiredOf(3, { api: { replicas: 3, env: { FEATURE: 'on' } } }), observedFrom(desiredOf(3)));
     expectWellFormed(plan);
     expectGolden('plan-config-change.txt', formatPlan(plan));
-    expect(ids(plan)).toEqual(['recreate:api-1', 'wait:api-1', 'recreate:api-2', 'wait:api-2', 'recreate:api-3', 'wait:api-3', 'reload:balancer']);
+    expect(ids(plan)).toEqual(['recreate:api-1', 'wait:api-1', 'recreate:api-2', 'wait:api-2', 'recreate:api-3', 'wait:api-3', 'recreate:worker-1', 'wait:worker-1', 'reload:balancer']);
     expect(step(plan, 'recreate:api-2')).toMatchObject({ kind: 'recreate', containerId: 'id-api-2', image: 'scaledeck/api-template:0.1.0' });
   });
 
@@ -229,6 +230,7 @@ describe('planDown', () => {
       'remove:balancer',
       'remove:api-1',
       'remove:api-2',
+      'remove:worker-1',
       'remove:redis',
       'remove:postgres',
       'network-rm:sd-shop',
@@ -236,8 +238,8 @@ describe('planDown', () => {
     ]);
     expect(step(plan, 'remove:balancer').dependsOn).toEqual([]);
     expect(step(plan, 'remove:api-1').dependsOn).toEqual(['remove:balancer']);
-    expect(step(plan, 'remove:redis').dependsOn).toEqual(['remove:balancer', 'remove:api-1', 'remove:api-2']);
-    const allContainers = ['remove:balancer', 'remove:api-1', 'remove:api-2', 'remove:redis', 'remove:postgres'];
+    expect(step(plan, 'remove:redis').dependsOn).toEqual(['remove:balancer', 'remove:api-1', 'remove:api-2', 'remove:worker-1']);
+    const allContainers = ['remove:balancer', 'remove:api-1', 'remove:api-2', 'remove:worker-1', 'remove:redis', 'remove:postgres'];
     expect(step(plan, 'network-rm:sd-shop').dependsOn).toEqual(allContainers);
     expect(step(plan, 'volume-rm:sd-shop-pgdata').dependsOn).toEqual(allContainers);
   });

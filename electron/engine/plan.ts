@@ -116,8 +116,9 @@ export function planUp(desired: DesiredState, observed: ObservedState): Plan {
 export function planDown(observed: ObservedState, opts: { keepData: boolean }): Plan {
   const steps: Step[] = [];
   const balancers = observed.containers.filter((c) => c.role === 'balancer');
-  const apis = observed.containers.filter((c) => c.role === 'api');
-  const rest = observed.containers.filter((c) => c.role !== 'balancer' && c.role !== 'api');
+  // API nodes and workers stop before the data services they use.
+  const apis = observed.containers.filter((c) => c.role === 'api' || c.role === 'worker');
+  const rest = observed.containers.filter((c) => c.role !== 'balancer' && c.role !== 'api' && c.role !== 'worker');
   const balancerIds = balancers.map((c) => `remove:${c.service}`);
   for (const c of balancers) steps.push({ id: `remove:${c.service}`, kind: 'remove', service: c.service, containerId: c.id, name: c.name, dependsOn: [] });
   for (const c of apis) steps.push({ id: `remove:${c.service}`, kind: 'remove', service: c.service, containerId: c.id, name: c.name, dependsOn: balancerIds });

@@ -35,6 +35,7 @@ import { Workspace } from '../workspace/workspace.ts';
 import { EventBus } from './events.ts';
 import { Upgrades } from '../upgrades/service.ts';
 import { LogFollowers } from './logs.ts';
+import { MetricsService } from './metrics.ts';
 import { checkImages, checkPort } from './preflight.ts';
 
 export interface StartedOperation {
@@ -58,6 +59,7 @@ export class ScaleDeck {
   private readonly busy = new Map<string, string>();
   private logFollowers: LogFollowers | null = null;
   readonly upgrades: Upgrades = new Upgrades(this);
+  readonly metrics: MetricsService = new MetricsService(this);
 
   constructor(deps: { engine?: EngineClient; workspace?: Workspace; imageSet?: ImageSet } = {}) {
     this.engine = deps.engine ?? new EngineClient();
@@ -101,6 +103,10 @@ export class ScaleDeck {
       'upgrades.rollback': async (a) => ({ operationId: (await this.upgrades.rollback(requireName(a?.cluster))).operationId }),
       'upgrades.finalize': async (a) => ({ operationId: (await this.upgrades.finalize(requireName(a?.cluster))).operationId }),
       'upgrades.list': async (a) => this.upgrades.list(requireName(a?.cluster)),
+      'metrics.snapshot': (a) => this.metrics.snapshot(requireName(a?.cluster), a?.windowMs),
+      'metrics.rules': (a) => this.metrics.rules(requireName(a?.cluster)),
+      'metrics.setRules': (a) => this.metrics.setRules(requireName(a?.cluster), a?.rules),
+      'metrics.scrapeConfig': (a) => this.metrics.scrapeConfig(requireName(a?.cluster)),
     };
   }
 
@@ -112,6 +118,7 @@ export class ScaleDeck {
   /** Close streams and timers (web mode shutdown, tests). */
   dispose(): void {
     this.logFollowers?.stopAll();
+    void this.metrics.stopAll();
   }
 
   async engineInfo(): Promise<EngineInfo> {
@@ -221,6 +228,7 @@ export class ScaleDeck {
         plan: planDown(observed, opts),
         desired: null,
         after: () => {
+          void this.metrics.stop(name);
           if (!opts.keepData) this.workspace.remove(name);
           else this.upgrades.clearActive(name);
         },
@@ -363,7 +371,7 @@ export class ScaleDeck {
       const r = parseSpecYaml(yaml, this.imageSet);
       if (r.ok) {
         apiReplicas = r.spec.api.replicas;
-        expected = r.spec.api.replicas + 3;
+        expected = r.spec.api.replicas + r.spec.worker.replicas + 3;
         bind = r.spec.balancer.bind === '0.0.0.0' ? '127.0.0.1' : r.spec.balancer.bind;
       }
     }
@@ -436,9 +444,9 @@ function parseOrThrow(yaml: string, imageSet: ImageSet): ClusterSpec {
 function validateOrThrow(input: unknown) {
   const r = validateSpec(input);
   if (!r.ok) throw new SpecValidationError(r.errors);
-  const { api, balancer, redis, postgres, name } = r.spec;
+  const { api, balancer, worker, redis, postgres, name } = r.spec;
   // Leave images unset so the stored spec follows the image set in use.
-  return { name, api: { ...api, image: undefined }, balancer: { ...balancer, image: undefined }, redis: { ...redis, image: undefined }, postgres: { ...postgres, image: undefined } };
+  return { name, api: { ...api, image: undefined }, balancer: { ...balancer, image: undefined }, worker, redis: { ...redis, image: undefined }, postgres: { ...postgres, image: undefined } };
 }
 
 /** A preset as the spec editor starts from: only what differs from the defaults, plus the name. */

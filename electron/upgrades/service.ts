@@ -6,7 +6,10 @@ import { ScaleDeckError } from '../../shared/api/errors.ts';
 import type { StepProgress, UpgradeRecord, UpgradeRequest } from '../../shared/api/types.ts';
 import { otherColor, type Color } from '../../shared/generate/index.ts';
 import { parseSpecYaml, type ClusterSpec } from '../../shared/spec/index.ts';
+import { buildDesired } from '../engine/desired.ts';
+import { executePlan } from '../engine/execute.ts';
 import { observe } from '../engine/observe.ts';
+import { planUp } from '../engine/plan.ts';
 import type { ScaleDeck, StartedOperation } from '../services/scaledeck.ts';
 import { startProbe, type Probe } from './probe.ts';
 import { planSteps, switchBack, Upgrade, type UpgradeContext, type UpgradeOptions } from './upgrade.ts';
@@ -186,6 +189,7 @@ export class Upgrades {
       if (opts.strategy === 'rolling') {
         await upgrade.rolling();
         this.app.workspace.writeSpec(record.cluster, specs.toYaml);
+        await this.convergeWorkers(specs.to);
         record.state = 'succeeded';
       } else {
         ({ switchedAt } = await upgrade.blueGreen());
@@ -193,6 +197,7 @@ export class Upgrades {
         const active: ActiveBlueGreen = { upgradeId: record.id, fromYaml: specs.fromYaml, toYaml: specs.toYaml, fromColor: upgrade.oldColor, toColor: upgrade.newColor };
         writeFileSync(this.activePath(record.cluster), JSON.stringify(active, null, 2));
         this.app.workspace.writeSpec(record.cluster, specs.toYaml);
+        await this.convergeWorkers(specs.to);
         record.state = 'awaiting-finalize';
       }
     } catch (err) {
@@ -234,6 +239,7 @@ export class Upgrades {
         update({ id: 'switch-back', label: 'switch back', state: 'running' });
         await switchBack(this.app.engine, cluster, from, active.fromColor, active.toColor, 15_000);
         this.app.workspace.writeSpec(cluster, active.fromYaml);
+        await this.convergeWorkers(from);
         rmSync(this.activePath(cluster), { force: true });
         this.mark(cluster, active.upgradeId, 'rolled-back', 'rolled back by the user');
         update({ id: 'switch-back', label: 'switch back', state: 'done', ms: Date.now() - t });
@@ -258,6 +264,20 @@ export class Upgrades {
         update({ id: 'remove-old', label: 'remove old nodes', state: 'done', ms: Date.now() - t });
       },
     }));
+  }
+
+  /**
+   * Workers run the API image but take no HTTP traffic: once the API nodes are on the new version
+   * they are simply recreated (queued jobs wait in Redis meanwhile).
+   */
+  private async convergeWorkers(spec: ClusterSpec): Promise<void> {
+    const observed = await observe(this.app.engine, spec.name, { readBalancerConf: false });
+    const desired = buildDesired(spec, this.app.workspace.secrets(spec.name), observed.apiColor);
+    const plan = planUp(desired, observed);
+    const steps = plan.steps
+      .filter((s) => 'service' in s && s.service.startsWith('worker-'))
+      .map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => d.includes('worker-')) }));
+    if (steps.length) await executePlan(this.app.engine, { cluster: spec.name, steps }, desired);
   }
 
   private mark(cluster: string, id: string, state: UpgradeRecord['state'], reason?: string): void {

@@ -12,6 +12,7 @@ import type {
   UpgradeRecord,
   UpgradeRequest,
 } from './types.ts';
+import type { AlertRule, MetricsBatch, MetricsSnapshot } from '../metrics/types.ts';
 
 /**
  * The one API contract. Electron IPC, web mode (HTTP + SSE) and the renderer client are all
@@ -43,6 +44,12 @@ export interface ApiMethods {
   'upgrades.rollback': { args: { cluster: string }; result: { operationId: string } };
   'upgrades.finalize': { args: { cluster: string }; result: { operationId: string } };
   'upgrades.list': { args: { cluster: string }; result: UpgradeRecord[] };
+  /** Live metrics: a snapshot of the last window; new points then arrive as `metrics` events. */
+  'metrics.snapshot': { args: { cluster: string; windowMs?: number }; result: MetricsSnapshot };
+  'metrics.rules': { args: { cluster: string }; result: AlertRule[] };
+  'metrics.setRules': { args: { cluster: string; rules: AlertRule[] }; result: AlertRule[] };
+  /** A Prometheus scrape config for the cluster's API nodes (for the export page). */
+  'metrics.scrapeConfig': { args: { cluster: string }; result: string };
 }
 
 export type MethodName = keyof ApiMethods;
@@ -70,6 +77,10 @@ export const METHODS = [
   'upgrades.rollback',
   'upgrades.finalize',
   'upgrades.list',
+  'metrics.snapshot',
+  'metrics.rules',
+  'metrics.setRules',
+  'metrics.scrapeConfig',
 ] as const satisfies readonly MethodName[];
 
 type Missing = Exclude<MethodName, (typeof METHODS)[number]>;
@@ -85,7 +96,8 @@ export function isMethod(name: unknown): name is MethodName {
 export type ApiEvent =
   | { type: 'operation'; operation: OperationView }
   | { type: 'cluster-changed'; cluster: string }
-  | { type: 'logs'; streamId: string; lines: LogLine[]; ended: boolean };
+  | { type: 'logs'; streamId: string; lines: LogLine[]; ended: boolean }
+  | { type: 'metrics'; batch: MetricsBatch };
 
 export type Envelope<T> = { ok: true; result: T } | { ok: false; error: ApiErrorBody };
 

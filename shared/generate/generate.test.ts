@@ -152,7 +152,7 @@ describe('docker-compose.yml', () => {
   };
 
   it('has postgres, redis, api-1..3 and the balancer, in that order', () => {
-    expect(Object.keys(doc.services)).toEqual(['postgres', 'redis', 'api-1', 'api-2', 'api-3', 'balancer']);
+    expect(Object.keys(doc.services)).toEqual(['postgres', 'redis', 'api-1', 'api-2', 'api-3', 'worker-1', 'balancer']);
     expect(doc.volumes).toEqual({ pgdata: {} });
   });
 

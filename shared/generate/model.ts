@@ -169,6 +169,17 @@ export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: C
       { key: 'redis', condition: 'healthy' },
     ],
   }));
+  // Workers run the API image (the same env, so the same database, Redis and secrets) with the
+  // worker command; they answer /health on the same port, so the same check serves.
+  const workers: ServiceModel[] = Array.from({ length: spec.worker.replicas }, (_, i) => ({
+    ...apis[0]!,
+    key: `worker-${i + 1}`,
+    role: 'worker' as const,
+    slot: i + 1,
+    color: undefined,
+    command: spec.worker.command,
+    env: { ...apis[0]!.env, NODE_NAME: `worker-${i + 1}` },
+  }));
   const lb: ServiceModel = {
     key: 'balancer',
     role: 'balancer',
@@ -193,7 +204,7 @@ export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: C
     // NGINX resolves node names when it starts, and should only send traffic to nodes that answer.
     dependsOn: apis.map((a) => ({ key: a.key, condition: 'healthy' as const })),
   };
-  return [pg, redis, ...apis, lb];
+  return [pg, redis, ...apis, ...workers, lb];
 }
 
 /** Substitute `${NAME}` secret references. Unknown names are an error, never left as text. */

@@ -12,12 +12,14 @@ export const IMAGE_SETS: Record<ImageSet, Record<Role, string>> = {
   official: {
     balancer: 'nginx:1.27',
     api: 'scaledeck/api-template:0.1.0',
+    worker: 'scaledeck/api-template:0.1.0',
     redis: 'redis:7.4',
     postgres: 'postgres:16',
   },
   test: {
     balancer: 'scaledeck-test/nginx:1',
     api: 'scaledeck-test/api:1',
+    worker: 'scaledeck-test/api:1',
     redis: 'scaledeck-test/redis:1',
     postgres: 'scaledeck-test/postgres:1',
   },

@@ -75,6 +75,12 @@ export const balancerSchema = z.strictObject({
   backup_nodes: int(0, 63).default(0),
 });
 
+/** Background workers: the API image with another command, taking jobs from the Redis queue. */
+export const workerSchema = z.strictObject({
+  replicas: int(0, 16).default(1),
+  command: z.array(z.string()).min(1, { error: 'must list the program and its arguments' }).default(['node', 'dist/worker.js']),
+});
+
 export const redisSchema = z.strictObject({
   image: image.optional(),
 });
@@ -100,6 +106,7 @@ export const clusterSpecSchema = z.strictObject({
     }),
   api: apiSchema.default(() => apiSchema.parse({})),
   balancer: balancerSchema.default(() => balancerSchema.parse({})),
+  worker: workerSchema.default(() => workerSchema.parse({})),
   redis: redisSchema.default(() => redisSchema.parse({})),
   postgres: postgresSchema.default(() => postgresSchema.parse({})),
 });
@@ -108,7 +115,7 @@ export const clusterSpecSchema = z.strictObject({
 export type ClusterSpecInput = z.input<typeof clusterSpecSchema>;
 export type ParsedSpec = z.output<typeof clusterSpecSchema>;
 
-export const ROLES = ['balancer', 'api', 'redis', 'postgres'] as const;
+export const ROLES = ['balancer', 'api', 'worker', 'redis', 'postgres'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** A spec whose every image is resolved: what generators and the engine work from. */

@@ -41,6 +41,7 @@ describe('validateSpec: defaults', () => {
         backup_nodes: 0,
         image: IMAGE_SETS.official.balancer,
       },
+      worker: { replicas: 1, command: ['node', 'dist/worker.js'] },
       redis: { image: IMAGE_SETS.official.redis },
       postgres: { database: 'app', user: 'app', max_connections: 100, image: IMAGE_SETS.official.postgres },
     });
@@ -89,7 +90,7 @@ describe('validateSpec: phase one (schema)', () => {
   it('rejects an unknown top-level key, naming it and listing the allowed keys', () => {
     const errors = errorsOf(validateSpec({ name: 'shop', replicas: 3 }));
     expect(errors).toEqual([
-      { path: 'replicas', message: 'unknown key (expected one of: name, api, balancer, redis, postgres)' },
+      { path: 'replicas', message: 'unknown key (expected one of: name, api, balancer, worker, redis, postgres)' },
     ]);
   });
 

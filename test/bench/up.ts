@@ -53,7 +53,7 @@ async function composeRun(home: string): Promise<number> {
     await compose('up', '-d');
     for (;;) {
       const ids = (await compose('ps', '-q')).stdout.trim().split('\n').filter(Boolean);
-      if (ids.length === 6) {
+      if (ids.length === 7) {
         const health = (await docker('inspect', '-f', '{{.State.Health.Status}}', ...ids)).split('\n');
         if (health.every((h) => h === 'healthy')) break;
       }

@@ -65,8 +65,8 @@ try {
   await dc('up', '-d');
   for (let i = 0; i < 600; i++) {
     const ids = (await dc('ps', '-q')).stdout.trim().split('\n').filter(Boolean);
-    const h = ids.length === 6 ? (await docker('inspect', '-f', '{{.State.Health.Status}}', ...ids)).split('\n') : [];
-    if (h.length === 6 && h.every((x) => x === 'healthy')) break;
+    const h = ids.length === 7 ? (await docker('inspect', '-f', '{{.State.Health.Status}}', ...ids)).split('\n') : [];
+    if (h.length === 7 && h.every((x) => x === 'healthy')) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   const file = join(dir, 'docker-compose.yml');

@@ -37,7 +37,7 @@ describe('starter cluster lifecycle', () => {
     expect(r.code).toBe(0);
     const { cluster } = JSON.parse(r.stdout) as { cluster: { state: string; containers: { service: string; health: string; upToDate: boolean }[] } };
     expect(cluster.state).toBe('running');
-    expect(cluster.containers.map((c) => c.service).sort()).toEqual(['api-1', 'api-2', 'api-3', 'balancer', 'postgres', 'redis']);
+    expect(cluster.containers.map((c) => c.service).sort()).toEqual(['api-1', 'api-2', 'api-3', 'balancer', 'postgres', 'redis', 'worker-1']);
     for (const c of cluster.containers) {
       expect(c.health, c.service).toBe('healthy');
       expect(c.upToDate, c.service).toBe(true);
@@ -90,7 +90,7 @@ describe('starter cluster lifecycle', () => {
     expect(stats.ok).toBeGreaterThan(100);
     expect(stats.nodes.get('api-4') ?? 0).toBeGreaterThan(0);
     expect(stats.nodes.get('api-5') ?? 0).toBeGreaterThan(0);
-    expect(await labelled('ps', name)).toHaveLength(8);
+    expect(await labelled('ps', name)).toHaveLength(9);
   });
 
   it('scale api=2 under traffic: 0 failures, and only api-1 and api-2 answer afterwards', async () => {
@@ -102,7 +102,7 @@ describe('starter cluster lifecycle', () => {
     expect(stats.failed, stats.errors.join('\n')).toBe(0);
     const after = await nodesSeen(url, 20);
     expect([...after.keys()].sort()).toEqual(['api-1', 'api-2']);
-    expect(await labelled('ps', name)).toEqual([`sd-${name}-api-1`, `sd-${name}-api-2`, `sd-${name}-balancer`, `sd-${name}-postgres`, `sd-${name}-redis`]);
+    expect(await labelled('ps', name)).toEqual([`sd-${name}-api-1`, `sd-${name}-api-2`, `sd-${name}-balancer`, `sd-${name}-postgres`, `sd-${name}-redis`, `sd-${name}-worker-1`]);
   });
 
   it('the running nginx.conf passes nginx -t inside the balancer', async () => {
