@@ -25,7 +25,7 @@ function PageFallback() {
   );
 }
 
-const TAB_TITLE: Record<string, string> = { overview: '', logs: 'Logs · ', export: 'Export · ', spec: 'Spec · ' };
+const TAB_TITLE: Record<string, string> = { overview: '', logs: 'Logs · ', export: 'Export · ', spec: 'Spec · ', upgrades: 'Upgrades · ' };
 
 function titleOf(route: Route): string {
   switch (route.page) {

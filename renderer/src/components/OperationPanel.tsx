@@ -20,14 +20,16 @@ const STATE_TONE: Record<OperationView['state'], Tone> = { running: 'info', succ
 
 const STEP_ICON: Record<StepState, string> = { pending: '○', running: '', done: '✓', failed: '✗', skipped: '–' };
 
-function StepRow({ step }: { step: StepProgress }) {
+export function StepRow({ step }: { step: StepProgress }) {
   return (
     <li className={`step step-${step.state}`} data-step-state={step.state}>
       <span className="step-icon" aria-label={step.state}>
         {step.state === 'running' ? <Spinner label="running" /> : STEP_ICON[step.state]}
       </span>
       <span className="step-label">{step.label}</span>
-      <span className="step-message muted">{step.message ?? ''}</span>
+      <span className="step-message muted" title={step.message}>
+        {step.message ?? ''}
+      </span>
       <span className="step-ms mono muted">{formatDuration(step.ms)}</span>
     </li>
   );
@@ -36,8 +38,10 @@ function StepRow({ step }: { step: StepProgress }) {
 export function OperationDetails({ op, showCluster }: { op: OperationView; showCluster?: boolean }) {
   const running = op.state === 'running';
   const now = useNow(running);
-  const done = op.steps.filter((s) => s.state === 'done' || s.state === 'skipped').length;
-  const total = op.steps.length;
+  // A finished operation has no running step: one still marked so is the step it failed on.
+  const steps = running ? op.steps : op.steps.map((s) => (s.state === 'running' ? { ...s, state: op.state === 'failed' ? ('failed' as const) : ('done' as const) } : s));
+  const done = steps.filter((s) => s.state === 'done' || s.state === 'skipped').length;
+  const total = steps.length;
   const pct = op.state === 'succeeded' ? 100 : total ? Math.round((done / total) * 100) : 0;
   const elapsed = (op.finishedAt ?? now) - op.startedAt;
 
@@ -72,23 +76,39 @@ export function OperationDetails({ op, showCluster }: { op: OperationView; showC
             i
           </span>
           <span>
-            This continues if you close the window; re-running continues from what exists.
+            {op.kind === 'upgrade' || op.kind === 'rollback' || op.kind === 'finalize'
+              ? 'This continues if you close the window; the upgrade history keeps its record.'
+              : 'This continues if you close the window; re-running continues from what exists.'}
             <span className="muted"> There is no need to wait here.</span>
           </span>
         </p>
       )}
 
       {op.error && <ErrorNotice error={op.error} title={`${KIND_TEXT[op.kind] ?? op.kind} failed`} compact />}
-      {op.state === 'failed' && op.kind !== 'down' && (
+      {op.state === 'failed' && op.kind === 'upgrade' && (
         <p className="muted small" data-testid="operation-retry-hint">
-          Re-running continues from what exists: fix the cause, then apply again from the{' '}
-          <a href={paths.clusterTab(op.cluster, 'spec')}>Spec tab</a>.
+          What was changed is rolled back; the nodes that served before keep serving. The{' '}
+          <a href={paths.clusterTab(op.cluster, 'upgrades')}>upgrade history</a> keeps the reason and the probe&apos;s figures.
+        </p>
+      )}
+      {op.state === 'failed' && op.kind !== 'down' && op.kind !== 'upgrade' && (
+        <p className="muted small" data-testid="operation-retry-hint">
+          {op.kind === 'rollback' || op.kind === 'finalize' ? (
+            <>
+              The blue-green switch is still pending: try again from the <a href={paths.clusterTab(op.cluster, 'upgrades')}>Upgrades tab</a>.
+            </>
+          ) : (
+            <>
+              Re-running continues from what exists: fix the cause, then apply again from the{' '}
+              <a href={paths.clusterTab(op.cluster, 'spec')}>Spec tab</a>.
+            </>
+          )}
         </p>
       )}
 
       {total > 0 ? (
         <ol className="steps">
-          {op.steps.map((s) => (
+          {steps.map((s) => (
             <StepRow key={s.id} step={s} />
           ))}
         </ol>

@@ -4,10 +4,13 @@ import type { ApiEvent, OperationView } from '../../../shared/api/index.ts';
 import { useApi } from '../api/ApiContext.tsx';
 import { clusterKeys } from './clusters/keys.ts';
 import { operationKeys } from './operations/keys.ts';
+import { upgradeKeys } from './upgrades/keys.ts';
 
 /**
  * Subscribes once to pushed events and turns them into cache updates:
- * - operation: the operation's detail is replaced, the list entry patched, its cluster invalidated;
+ * - operation: the operation's detail is replaced, the list entry patched, its cluster and its
+ *   upgrade records invalidated (upgrades, rollbacks and finalizes rewrite them; `down` clears a
+ *   pending blue-green switch);
  * - cluster-changed: that cluster (and the list) invalidated; plans too, they depend on what runs.
  */
 export function useApiEvents(): void {
@@ -27,6 +30,7 @@ export function useApiEvents(): void {
         if (!known) void qc.invalidateQueries({ queryKey: operationKeys.lists() });
         void qc.invalidateQueries({ queryKey: clusterKeys.lists() });
         void qc.invalidateQueries({ queryKey: clusterKeys.detail(op.cluster) });
+        void qc.invalidateQueries({ queryKey: upgradeKeys.list(op.cluster) });
         if (op.state !== 'running') void qc.invalidateQueries({ queryKey: clusterKeys.plans() });
       } else if (event.type === 'cluster-changed') {
         void qc.invalidateQueries({ queryKey: clusterKeys.lists() });

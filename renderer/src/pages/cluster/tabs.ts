@@ -3,7 +3,7 @@ import type { ClusterTab } from '../../lib/router.ts';
 
 /**
  * The tabs of a cluster page, in order. Each loads on demand (its own chunk); hovering a tab
- * starts the download. A future tab (Metrics, Load test, Upgrades) is one entry here plus its id
+ * starts the download. A future tab (Metrics, Load test) is one entry here plus its id
  * in CLUSTER_TABS (lib/router.ts).
  */
 export interface TabProps {
@@ -21,6 +21,7 @@ const DEFS: TabDef[] = [
   { id: 'logs', label: 'Logs', load: () => import('./LogsTab.tsx') },
   { id: 'export', label: 'Export', load: () => import('./ExportTab.tsx') },
   { id: 'spec', label: 'Spec', load: () => import('./SpecTab.tsx') },
+  { id: 'upgrades', label: 'Upgrades', load: () => import('./UpgradesTab.tsx') },
 ];
 
 export const TABS: (TabDef & { Component: LazyExoticComponent<ComponentType<TabProps>> })[] = DEFS.map((d) => ({ ...d, Component: lazy(d.load) }));
