@@ -59,6 +59,9 @@ export class Upgrades {
   }
 
   list(cluster: string): UpgradeRecord[] {
+    if (!this.app.workspace.hasSpec(cluster)) {
+      throw new ScaleDeckError('NOT_FOUND', `No cluster named "${cluster}" in the workspace.`, 'List clusters with `scaledeck status`.');
+    }
     const d = this.dir(cluster);
     return readdirSync(d)
       .filter((f) => f.endsWith('.json'))
@@ -120,7 +123,7 @@ export class Upgrades {
       canaryPercent: req.canaryPercent,
       canaryMs: 10_000,
     };
-    const planned = planSteps(opts, to.api.replicas);
+    let planned = planSteps(opts, to.api.replicas);
     let record: UpgradeRecord;
     const started = await this.app.runOperation(cluster, 'upgrade', async () => {
       await this.app.engine.version();
@@ -140,6 +143,7 @@ export class Upgrades {
         { engine: this.app.engine, cluster, from, to, secrets: this.app.workspace.secrets(cluster), observed, step: (...a) => relay.step(...a) },
         opts,
       );
+      planned = planSteps(opts, to.api.replicas, upgrade.oldColor, upgrade.newColor);
       record = {
         id: upgradeId,
         cluster,
@@ -204,7 +208,12 @@ export class Upgrades {
       record.state = 'rolled-back';
       record.reason = err instanceof Error ? err.message : String(err);
       for (const s of record.steps) if (s.state === 'pending') s.state = 'skipped';
-      for (const s of record.steps) if (s.state === 'running') Object.assign(s, { state: 'failed', message: record.reason });
+      for (const s of record.steps) {
+        if (s.state === 'running') {
+          Object.assign(s, { state: 'failed', message: record.reason });
+          update({ ...s });
+        } else if (s.state === 'skipped') update({ ...s });
+      }
       throw new ScaleDeckError('STEP_FAILED', `Upgrade rolled back: ${record.reason}`, 'The cluster runs the previous version; the upgrade record says why (`scaledeck upgrades <cluster>`).');
     } finally {
       if (probe) {
@@ -236,13 +245,14 @@ export class Upgrades {
       steps: [{ id: 'switch-back', label: `switch NGINX back to the ${active.fromColor} nodes and remove the ${active.toColor} ones` }],
       run: async (update) => {
         const t = Date.now();
-        update({ id: 'switch-back', label: 'switch back', state: 'running' });
+        const label = `switch NGINX back to the ${active.fromColor} nodes and remove the ${active.toColor} ones`;
+        update({ id: 'switch-back', label, state: 'running' });
         await switchBack(this.app.engine, cluster, from, active.fromColor, active.toColor, 15_000);
         this.app.workspace.writeSpec(cluster, active.fromYaml);
         await this.convergeWorkers(from);
         rmSync(this.activePath(cluster), { force: true });
         this.mark(cluster, active.upgradeId, 'rolled-back', 'rolled back by the user');
-        update({ id: 'switch-back', label: 'switch back', state: 'done', ms: Date.now() - t });
+        update({ id: 'switch-back', label, state: 'done', ms: Date.now() - t });
       },
     }));
   }
@@ -257,11 +267,12 @@ export class Upgrades {
       steps: [{ id: 'remove-old', label: `drain and remove the ${active.fromColor} nodes` }],
       run: async (update) => {
         const t = Date.now();
-        update({ id: 'remove-old', label: 'remove old nodes', state: 'running' });
+        const label = `drain and remove the ${active.fromColor} nodes`;
+        update({ id: 'remove-old', label, state: 'running' });
         await switchBack(this.app.engine, cluster, to, active.toColor, active.fromColor, 15_000);
         rmSync(this.activePath(cluster), { force: true });
         this.mark(cluster, active.upgradeId, 'finalized');
-        update({ id: 'remove-old', label: 'remove old nodes', state: 'done', ms: Date.now() - t });
+        update({ id: 'remove-old', label, state: 'done', ms: Date.now() - t });
       },
     }));
   }

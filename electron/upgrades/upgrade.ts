@@ -60,15 +60,15 @@ export function batchSize(batch: number | string, nodes: number): number {
   throw new ScaleDeckError('BAD_REQUEST', `batch: must be a count or a percentage such as 50% (got "${batch}")`);
 }
 
-export function planSteps(opts: UpgradeOptions, nodes: number): PlannedStep[] {
+export function planSteps(opts: UpgradeOptions, nodes: number, from: Color = 'blue', to: Color = otherColor(from)): PlannedStep[] {
   if (opts.strategy === 'blue-green') {
     const steps = [
-      { id: 'start-green', label: `start ${nodes} green node${nodes === 1 ? '' : 's'} beside blue` },
-      { id: 'gate-green', label: `health gate: /ready ${opts.gateSuccesses}× in a row on every green node` },
-      { id: 'smoke', label: 'smoke requests to every green node' },
+      { id: 'start-green', label: `start ${nodes} ${to} node${nodes === 1 ? '' : 's'} beside ${from}` },
+      { id: 'gate-green', label: `health gate: /ready ${opts.gateSuccesses}× in a row on every ${to} node` },
+      { id: 'smoke', label: `smoke requests to every ${to} node` },
     ];
-    if (opts.canaryPercent) steps.push({ id: 'canary', label: `canary: ${opts.canaryPercent}% of traffic to green for ${Math.round((opts.canaryMs ?? 10_000) / 1000)} s` });
-    steps.push({ id: 'switch', label: 'switch NGINX to green in one reload (blue kept for rollback)' });
+    if (opts.canaryPercent) steps.push({ id: 'canary', label: `canary: ${opts.canaryPercent}% of traffic to ${to} for ${Math.round((opts.canaryMs ?? 10_000) / 1000)} s` });
+    steps.push({ id: 'switch', label: `switch NGINX to ${to} in one reload (${from} kept for rollback)` });
     return steps;
   }
   const size = batchSize(opts.batch, nodes);
