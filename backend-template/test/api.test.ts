@@ -287,13 +287,12 @@ describe('jobs (BullMQ + the worker)', () => {
     }, 30_000, 100);
   }
 
-  it('POST /api/emails answers 202 in milliseconds; the worker sends it; GET /api/jobs/:id shows it', async () => {
+  // Fast because the request only queues the job (no timed assertion here: machines are noisy;
+  // test/bench/template.ts measures speed).
+  it('POST /api/emails answers 202 with a job; the worker sends it; GET /api/jobs/:id shows it', async () => {
     const u = await user('email');
-    const t0 = performance.now();
     const r = await req(base, 'POST', '/api/emails', { token: u.token, body: { to: 'someone@example.com', subject: 'Hi', body: 'Hello there' } });
-    const ms = performance.now() - t0;
     expect(r.status).toBe(202);
-    expect(ms).toBeLessThan(500);
     expect(r.json.status_url).toBe(`/api/jobs/${r.json.job_id}`);
     const job = await finished(u.token, r.json.job_id);
     expect(job).toMatchObject({ name: 'email', state: 'completed', attempts_made: 1 });
