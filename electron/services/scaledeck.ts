@@ -103,6 +103,10 @@ export class ScaleDeck {
       'upgrades.rollback': async (a) => ({ operationId: (await this.upgrades.rollback(requireName(a?.cluster))).operationId }),
       'upgrades.finalize': async (a) => ({ operationId: (await this.upgrades.finalize(requireName(a?.cluster))).operationId }),
       'upgrades.list': async (a) => this.upgrades.list(requireName(a?.cluster)),
+      'upgrades.control': async (a) => {
+        if (!['pause', 'resume', 'abort'].includes(a?.action)) throw new ScaleDeckError('BAD_REQUEST', `action: must be pause, resume or abort (got ${JSON.stringify(a?.action)})`);
+        return this.upgrades.control(requireName(a?.cluster), a.action);
+      },
       'metrics.snapshot': (a) => this.metrics.snapshot(requireName(a?.cluster), a?.windowMs),
       'metrics.rules': (a) => this.metrics.rules(requireName(a?.cluster)),
       'metrics.setRules': (a) => this.metrics.setRules(requireName(a?.cluster), a?.rules),

@@ -12,7 +12,7 @@ import { observe } from '../engine/observe.ts';
 import { planUp } from '../engine/plan.ts';
 import type { ScaleDeck, StartedOperation } from '../services/scaledeck.ts';
 import { startProbe, type Probe } from './probe.ts';
-import { planSteps, switchBack, Upgrade, type UpgradeContext, type UpgradeOptions } from './upgrade.ts';
+import { planSteps, switchBack, Upgrade, UpgradeControl, type UpgradeContext, type UpgradeOptions } from './upgrade.ts';
 
 /**
  * Upgrades as operations: each runs under the cluster's lock with live steps, a traffic probe
@@ -32,7 +32,20 @@ interface ActiveBlueGreen {
 const PROBE_SETTLE_MS = 2000;
 
 export class Upgrades {
+  private readonly controls = new Map<string, UpgradeControl>();
+  private readonly finalizeTimers = new Map<string, NodeJS.Timeout>();
+
   constructor(private readonly app: ScaleDeck) {}
+
+  /** Pause, resume or abort the rolling upgrade running on a cluster (in this process). */
+  control(cluster: string, action: 'pause' | 'resume' | 'abort'): { state: string } {
+    const c = this.controls.get(cluster);
+    if (!c) throw new ScaleDeckError('NOT_FOUND', `No rolling upgrade is running on "${cluster}" in this ScaleDeck process.`, 'Pause, resume and abort work from the app or web mode that started the upgrade, or press Ctrl-C in the CLI (re-running continues safely).');
+    if (action === 'pause') c.pause();
+    else if (action === 'resume') c.resume();
+    else c.abort();
+    return { state: c.aborted ? 'aborting' : c.paused ? 'paused' : 'running' };
+  }
 
   private dir(cluster: string): string {
     const d = join(this.app.workspace.root, 'clusters', cluster, 'upgrades');
@@ -139,8 +152,10 @@ export class Upgrades {
         }
       }
       const relay: { step: UpgradeContext['step'] } = { step: () => {} };
+      const control = new UpgradeControl();
+      this.controls.set(cluster, control);
       const upgrade = new Upgrade(
-        { engine: this.app.engine, cluster, from, to, secrets: this.app.workspace.secrets(cluster), observed, step: (...a) => relay.step(...a) },
+        { engine: this.app.engine, cluster, from, to, secrets: this.app.workspace.secrets(cluster), observed, step: (...a) => relay.step(...a), control },
         opts,
       );
       planned = planSteps(opts, to.api.replicas, upgrade.oldColor, upgrade.newColor);
@@ -161,7 +176,7 @@ export class Upgrades {
       return {
         planText: record.planText,
         steps: planned,
-        run: (update) => this.runUpgrade(record, upgrade, relay, opts, { fromYaml: fromYaml!, toYaml, from, to }, req.probeRate ?? 0, update),
+        run: (update) => this.runUpgrade(record, upgrade, relay, opts, { fromYaml: fromYaml!, toYaml, from, to }, req.probeRate ?? 0, update, req.finalizeAfterMs),
       };
     });
     return { ...started, upgradeId };
@@ -175,6 +190,7 @@ export class Upgrades {
     specs: { fromYaml: string; toYaml: string; from: ClusterSpec; to: ClusterSpec },
     probeRate: number,
     update: (p: StepProgress) => void,
+    finalizeAfterMs?: number,
   ): Promise<void> {
     const t0 = new Map<string, number>();
     const step = (id: string, state: 'running' | 'done' | 'failed' | 'skipped', message?: string) => {
@@ -203,6 +219,7 @@ export class Upgrades {
         this.app.workspace.writeSpec(record.cluster, specs.toYaml);
         await this.convergeWorkers(specs.to);
         record.state = 'awaiting-finalize';
+        if (finalizeAfterMs) this.scheduleFinalize(record.cluster, finalizeAfterMs);
       }
     } catch (err) {
       record.state = 'rolled-back';
@@ -216,6 +233,7 @@ export class Upgrades {
       }
       throw new ScaleDeckError('STEP_FAILED', `Upgrade rolled back: ${record.reason}`, 'The cluster runs the previous version; the upgrade record says why (`scaledeck upgrades <cluster>`).');
     } finally {
+      this.controls.delete(record.cluster);
       if (probe) {
         probe.phase('after');
         await new Promise((r) => setTimeout(r, PROBE_SETTLE_MS));
@@ -231,8 +249,23 @@ export class Upgrades {
     }
   }
 
+  /**
+   * A blue-green upgrade can be finalized by a timer of the process that runs it (the app or web
+   * mode); the CLI exits, so from a terminal run `scaledeck finalize` yourself.
+   */
+  private scheduleFinalize(cluster: string, ms: number): void {
+    clearTimeout(this.finalizeTimers.get(cluster));
+    const t = setTimeout(() => {
+      this.finalizeTimers.delete(cluster);
+      if (this.active(cluster)) void this.finalize(cluster).catch(() => undefined);
+    }, ms);
+    t.unref();
+    this.finalizeTimers.set(cluster, t);
+  }
+
   /** Blue-green: switch back to the old colour. After a finished upgrade: roll back to its old spec. */
   async rollback(cluster: string): Promise<StartedOperation> {
+    clearTimeout(this.finalizeTimers.get(cluster));
     const active = this.active(cluster);
     if (!active) {
       const last = this.list(cluster).find((r) => r.state === 'succeeded' || r.state === 'finalized');

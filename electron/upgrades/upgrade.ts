@@ -34,6 +34,33 @@ export interface UpgradeOptions {
   canaryMs?: number;
 }
 
+/** Pause, resume and abort a rolling upgrade; checked between batches. */
+export class UpgradeControl {
+  paused = false;
+  aborted: string | null = null;
+  private wake: (() => void) | null = null;
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+    this.wake?.();
+  }
+  abort(reason = 'aborted by the user'): void {
+    this.aborted = reason;
+    this.wake?.();
+  }
+  /** Between batches: wait while paused; throw when aborted. */
+  async checkpoint(onPause: () => void): Promise<void> {
+    if (this.paused && !this.aborted) {
+      onPause();
+      while (this.paused && !this.aborted) await new Promise<void>((r) => (this.wake = r));
+      this.wake = null;
+    }
+    if (this.aborted) throw new ScaleDeckError('STEP_FAILED', `Upgrade ${this.aborted}.`);
+  }
+}
+
 export interface UpgradeContext {
   engine: EngineClient;
   cluster: string;
@@ -44,6 +71,7 @@ export interface UpgradeContext {
   step: (id: string, state: 'running' | 'done' | 'failed' | 'skipped', message?: string) => void;
   /** Called when traffic moves, for the probe's phase bookkeeping. */
   onSwitch?: (at: number) => void;
+  control?: UpgradeControl;
 }
 
 export interface PlannedStep {
@@ -211,6 +239,8 @@ export class Upgrade {
       const slots = all.slice(i, i + size);
       const id = (s: string) => `batch-${b}:${s}`;
       try {
+        // Pause and abort take effect between batches: never with a batch half switched.
+        await this.ctx.control?.checkpoint(() => this.ctx.step(id('start'), 'running', 'paused: resume or abort'));
         this.ctx.step(id('start'), 'running');
         const created = await this.createNew(slots);
         this.ctx.step(id('start'), 'done', created.join(', '));

@@ -44,6 +44,8 @@ export interface ApiMethods {
   'upgrades.rollback': { args: { cluster: string }; result: { operationId: string } };
   'upgrades.finalize': { args: { cluster: string }; result: { operationId: string } };
   'upgrades.list': { args: { cluster: string }; result: UpgradeRecord[] };
+  /** Pause, resume or abort a running rolling upgrade (between batches; abort rolls back). */
+  'upgrades.control': { args: { cluster: string; action: 'pause' | 'resume' | 'abort' }; result: { state: string } };
   /** Live metrics: a snapshot of the last window; new points then arrive as `metrics` events. */
   'metrics.snapshot': { args: { cluster: string; windowMs?: number }; result: MetricsSnapshot };
   'metrics.rules': { args: { cluster: string }; result: AlertRule[] };
@@ -77,6 +79,7 @@ export const METHODS = [
   'upgrades.rollback',
   'upgrades.finalize',
   'upgrades.list',
+  'upgrades.control',
   'metrics.snapshot',
   'metrics.rules',
   'metrics.setRules',

@@ -139,6 +139,8 @@ export interface UpgradeRequest {
   probeRate?: number;
   canaryPercent?: number;
   gateTimeoutMs?: number;
+  /** Blue-green: finalize by itself after this long (in the app or web mode process). */
+  finalizeAfterMs?: number;
 }
 
 export interface LogLine {
