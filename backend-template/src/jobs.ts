@@ -107,8 +107,11 @@ export async function runExport(db: Database, data: ExportJob): Promise<{ rows: 
 }
 
 /** What GET /api/jobs/:id shows. Job data (recipient, body) is not echoed back. */
-export async function describeJob(job: Job) {
-  const state = await job.getState();
+export async function describeJob(found: Job, reload?: () => Promise<Job | undefined>) {
+  const state = await found.getState();
+  // The job was read before its state: when it has just finished, read it again so the attempts
+  // and result match the state (otherwise a job can show "completed" with its old counters).
+  const job = (state === 'completed' || state === 'failed') && reload ? ((await reload()) ?? found) : found;
   return {
     id: job.id,
     name: job.name,

@@ -36,6 +36,6 @@ export function jobRoutes(app: FastifyInstance, deps: RouteDeps) {
     // Someone else's job looks exactly like a missing one.
     const owner = (job?.data as { userId?: number } | undefined)?.userId;
     if (!job || (owner !== req.user!.id && req.user!.role !== 'admin')) throw notFound(`job ${id} not found`);
-    return { job: await describeJob(job) };
+    return { job: await describeJob(job, () => queue.getJob(id)) };
   });
 }
