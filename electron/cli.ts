@@ -25,6 +25,9 @@ Commands:
   rollback <name>                   blue-green: switch back; otherwise undo the last upgrade
   finalize <name>                   blue-green: remove the old nodes
   upgrades <name>                   the cluster's upgrade records
+  loadtest <name|url> --stages 30s:50,1m:50,30s:0 [--rate 200 --duration 30s] --threshold 'p95<500' [--json]
+                                    load test through the cluster's balancer; exit 1 when a threshold fails
+                                    (scaledeck loadtest --help for every option)
 
 Options:
   --json        machine-readable output on stdout
@@ -44,6 +47,8 @@ interface Out {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The load test command has its own options (stages, thresholds, request mix).
+  if (argv[0] === 'loadtest') return loadtest(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -234,6 +239,45 @@ function printUpgrade(app: ScaleDeck, cluster: string, id: string, out: Out): vo
     }
   }
   if (r.switchMs !== undefined) out.log(`  switch: all traffic on ${r.toColor} ${r.switchMs} ms after the switch command`);
+}
+
+async function loadtest(args: string[]): Promise<number> {
+  const { loadtestCommand } = await import('./loadtest/cli.ts');
+  const out: Out = { json: args.includes('--json'), log: (l) => process.stderr.write(`${l}\n`) };
+  let app: ScaleDeck;
+  try {
+    app = new ScaleDeck({ imageSet: parseImageSet(process.env.SCALEDECK_IMAGES) });
+  } catch (err) {
+    return fail(out, err, 2);
+  }
+  const name = args.find((a) => !a.startsWith('-'));
+  let url = '';
+  try {
+    if (name && /^https?:\/\//.test(name)) url = name;
+    else if (name) {
+      url = (await app.getCluster(name)).url ?? '';
+      if (!url) throw new UsageError(`Cluster "${name}" has no running balancer to load test.`);
+    }
+  } catch (err) {
+    return fail(out, err, 2);
+  }
+  const rest = name ? args.filter((a) => a !== name) : args;
+  return loadtestCommand(rest, {
+    target: url,
+    reportsDir: join(app.workspace.root, 'loadtests'),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    allowHosts: url ? [url] : [],
+    confirm: process.stdin.isTTY ? askYesNo : undefined,
+  });
+}
+
+async function askYesNo(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(`${question} [y/N] `);
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
 }
 
 async function status(app: ScaleDeck, name: string | undefined, out: Out): Promise<number> {

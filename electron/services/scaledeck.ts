@@ -36,6 +36,8 @@ import { EventBus } from './events.ts';
 import { Upgrades } from '../upgrades/service.ts';
 import { LogFollowers } from './logs.ts';
 import { MetricsService } from './metrics.ts';
+import { LoadTestManager } from '../loadtest/manager.ts';
+import { join } from 'node:path';
 import { checkImages, checkPort } from './preflight.ts';
 
 export interface StartedOperation {
@@ -60,6 +62,13 @@ export class ScaleDeck {
   private logFollowers: LogFollowers | null = null;
   readonly upgrades: Upgrades = new Upgrades(this);
   readonly metrics: MetricsService = new MetricsService(this);
+  private loadTestManager: LoadTestManager | null = null;
+
+  /** Load tests, reports in the workspace (loadtests/). */
+  loadtests(): LoadTestManager {
+    this.loadTestManager ??= new LoadTestManager({ reportsDir: join(this.workspace.root, 'loadtests'), emit: (e) => this.events.emit(e) });
+    return this.loadTestManager;
+  }
 
   constructor(deps: { engine?: EngineClient; workspace?: Workspace; imageSet?: ImageSet } = {}) {
     this.engine = deps.engine ?? new EngineClient();
@@ -111,6 +120,21 @@ export class ScaleDeck {
       'metrics.rules': (a) => this.metrics.rules(requireName(a?.cluster)),
       'metrics.setRules': (a) => this.metrics.setRules(requireName(a?.cluster), a?.rules),
       'metrics.scrapeConfig': (a) => this.metrics.scrapeConfig(requireName(a?.cluster)),
+      'loadtests.start': async (a) => {
+        // By default only the cluster's own balancer (or 127.0.0.1) is a target.
+        const url = (await this.getCluster(requireName(a?.cluster))).url;
+        if (!url) throw new ScaleDeckError('CONFLICT', `Cluster "${a.cluster}" has no running balancer to load test.`);
+        const r = this.loadtests().start({ ...(a.definition ?? {}), target: url } as never, { allowHosts: [url] });
+        return { runId: r.runId, model: r.model };
+      },
+      'loadtests.stop': async (a) => {
+        this.loadtests().stop(requireString(a?.runId, 'runId'));
+        return null;
+      },
+      'loadtests.get': async (a) => this.loadtests().get(requireString(a?.runId, 'runId')),
+      'loadtests.list': async () => this.loadtests().list(),
+      'loadtests.compare': async (a) => this.loadtests().compare(requireString(a?.a, 'a'), requireString(a?.b, 'b')),
+      'loadtests.html': async (a) => this.loadtests().html(requireString(a?.runId, 'runId')),
     };
   }
 
@@ -122,6 +146,7 @@ export class ScaleDeck {
   /** Close streams and timers (web mode shutdown, tests). */
   dispose(): void {
     this.logFollowers?.stopAll();
+    void this.loadTestManager?.stopAll();
     void this.metrics.stopAll();
   }
 

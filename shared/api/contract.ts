@@ -13,6 +13,7 @@ import type {
   UpgradeRequest,
 } from './types.ts';
 import type { AlertRule, MetricsBatch, MetricsSnapshot } from '../metrics/types.ts';
+import type { LoadTestInput, LoadTestReport, ReportComparison, ReportSummary, RunState, SecondSnapshot } from '../loadtest/types.ts';
 
 /**
  * The one API contract. Electron IPC, web mode (HTTP + SSE) and the renderer client are all
@@ -52,6 +53,14 @@ export interface ApiMethods {
   'metrics.setRules': { args: { cluster: string; rules: AlertRule[] }; result: AlertRule[] };
   /** A Prometheus scrape config for the cluster's API nodes (for the export page). */
   'metrics.scrapeConfig': { args: { cluster: string }; result: string };
+  /** Start a load test through the cluster's balancer; progress arrives as loadtest-* events. */
+  'loadtests.start': { args: { cluster: string; definition: LoadTestInput }; result: { runId: string; model: 'open' | 'closed' } };
+  'loadtests.stop': { args: { runId: string }; result: null };
+  'loadtests.get': { args: { runId: string }; result: { live: unknown | null; report: LoadTestReport | null } };
+  'loadtests.list': { args: void; result: { running: unknown[]; reports: ReportSummary[] } };
+  'loadtests.compare': { args: { a: string; b: string }; result: ReportComparison };
+  /** The self-contained HTML report of a finished run. */
+  'loadtests.html': { args: { runId: string }; result: string };
 }
 
 export type MethodName = keyof ApiMethods;
@@ -84,6 +93,12 @@ export const METHODS = [
   'metrics.rules',
   'metrics.setRules',
   'metrics.scrapeConfig',
+  'loadtests.start',
+  'loadtests.stop',
+  'loadtests.get',
+  'loadtests.list',
+  'loadtests.compare',
+  'loadtests.html',
 ] as const satisfies readonly MethodName[];
 
 type Missing = Exclude<MethodName, (typeof METHODS)[number]>;
@@ -100,7 +115,10 @@ export type ApiEvent =
   | { type: 'operation'; operation: OperationView }
   | { type: 'cluster-changed'; cluster: string }
   | { type: 'logs'; streamId: string; lines: LogLine[]; ended: boolean }
-  | { type: 'metrics'; batch: MetricsBatch };
+  | { type: 'metrics'; batch: MetricsBatch }
+  | { type: 'loadtest-progress'; runId: string; snapshot: SecondSnapshot }
+  | { type: 'loadtest-state'; runId: string; state: RunState }
+  | { type: 'loadtest-done'; runId: string; summary: ReportSummary | null; error: string | null };
 
 export type Envelope<T> = { ok: true; result: T } | { ok: false; error: ApiErrorBody };
 
