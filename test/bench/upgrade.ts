@@ -28,8 +28,9 @@ await docker('tag', 'scaledeck-test/api:1', NEXT);
 // ScaleDeck, rolling, with its own probe.
 const name = uniqueName('bsu');
 const port = await freePort();
-let scaledeck = { seconds: 0, failed: -1, sent: 0 };
-let switchMs = -1;
+// Filled in as each part runs; -1 means that part did not finish.
+const scaledeck = { seconds: 0, failed: -1, sent: 0 };
+const bg = { switchMs: -1 };
 try {
   const spec = writeSpec(home, specYaml(name, port, 3));
   if ((await cli(['up', spec], home)).code !== 0) throw new Error('up failed');
@@ -39,14 +40,14 @@ try {
   const recs = JSON.parse((await cli(['upgrades', name, '--json'], home)).stdout) as { upgrades: UpgradeRecord[] };
   const rec = recs.upgrades[0]!;
   if (r.code !== 0) throw new Error(`upgrade failed: ${r.stderr}`);
-  scaledeck = { seconds, failed: failedOf(rec.probe!.phases), sent: Object.values(rec.probe!.phases).reduce((a, p) => a + p.sent, 0) };
+  Object.assign(scaledeck, { seconds, failed: failedOf(rec.probe!.phases), sent: Object.values(rec.probe!.phases).reduce((a, p) => a + p.sent, 0) });
   console.log(`scaledeck rolling: ${seconds.toFixed(1)} s, ${scaledeck.sent} requests, ${scaledeck.failed} failed`);
 
-  const bg = await cli(['upgrade', name, '--image', 'scaledeck-test/api:1', '--strategy', 'blue-green', '--probe-rate', String(RATE)], home);
-  if (bg.code !== 0) throw new Error(`blue-green failed: ${bg.stderr}`);
+  const bgRun = await cli(['upgrade', name, '--image', 'scaledeck-test/api:1', '--strategy', 'blue-green', '--probe-rate', String(RATE)], home);
+  if (bgRun.code !== 0) throw new Error(`blue-green failed: ${bgRun.stderr}`);
   const bgRec = (JSON.parse((await cli(['upgrades', name, '--json'], home)).stdout) as { upgrades: UpgradeRecord[] }).upgrades[0]!;
-  switchMs = bgRec.switchMs ?? -1;
-  console.log(`scaledeck blue-green: switch ${switchMs} ms, ${failedOf(bgRec.probe!.phases)} failed`);
+  bg.switchMs = bgRec.switchMs ?? -1;
+  console.log(`scaledeck blue-green: switch ${bg.switchMs} ms, ${failedOf(bgRec.probe!.phases)} failed`);
 } finally {
   await cli(['down', name], home);
   await destroyCluster(name);
@@ -56,7 +57,7 @@ try {
 const project = uniqueName('bcu');
 const dir = tempDir('scaledeck-bench-upgrade-');
 const cport = await freePort();
-let compose = { seconds: 0, failed: -1, sent: 0 };
+const compose = { seconds: 0, failed: -1, sent: 0 };
 const dc = (...args: string[]) => exec('docker-compose', ['-p', project, ...args], { cwd: dir });
 try {
   const spec = writeSpec(home, specYaml(project, cport, 3), `${project}.yaml`);
@@ -87,7 +88,7 @@ try {
   probe.phase('after');
   await new Promise((r) => setTimeout(r, 2000));
   const res = await probe.stop();
-  compose = { seconds, failed: failedOf(res.phases), sent: Object.values(res.phases).reduce((a, p) => a + p.sent, 0) };
+  Object.assign(compose, { seconds, failed: failedOf(res.phases), sent: Object.values(res.phases).reduce((a, p) => a + p.sent, 0) });
   console.log(`docker-compose up -d: ${seconds.toFixed(1)} s, ${compose.sent} requests, ${compose.failed} failed (${res.phases.during.errors.slice(0, 3).join('; ')})`);
 } finally {
   await dc('down', '-v', '--remove-orphans').catch(() => undefined);
@@ -102,7 +103,7 @@ console.log(
     failed_scaledeck: scaledeck.failed,
     compose_s: Math.round(compose.seconds * 10) / 10,
     failed_compose: compose.failed,
-    switch_ms: switchMs,
+    switch_ms: bg.switchMs,
     peer: 'docker-compose 1.29 up -d with the exported compose file and a changed image',
   }),
 );
