@@ -288,21 +288,22 @@ describe('live metrics on the real engine', () => {
 
   it('a CPU alert fires when a container spins and clears after', async () => {
     hub.setRules([
-      { id: 'cpu', name: 'CPU over 85%', series: '*:cpu_pct', op: '>', threshold: 85, forS: 2, clearAfterS: 2, severity: 'warning' },
+      // A lower line than the default 85 % so a busy CI host cannot starve the spin below it.
+      { id: 'cpu', name: 'CPU over 50%', series: '*:cpu_pct', op: '>', threshold: 50, forS: 2, clearAfterS: 2, severity: 'warning' },
       { id: 'p95-latency', name: 'p95 over 500 ms', series: 'cluster:p95_ms', op: '>', threshold: 500, forS: 2, clearAfterS: 2 },
     ]);
     const since = Date.now();
     // Two spinning processes (up to 200 %), so the alert fires even when the host is busy.
-    const loop = 'const e = Date.now() + 8000; while (Date.now() < e) {}';
+    const loop = 'const e = Date.now() + 15000; while (Date.now() < e) {}';
     const spin = engine.exec((await engine.inspect(`sd-${cluster}-api-1`))!.Id, ['sh', '-c', `node -e '${loop}' & node -e '${loop}' & wait`], 30_000);
-    const fired = await waitFor(async () => alertEvents.find((e) => e.kind === 'fired' && e.ruleId === 'cpu' && e.at >= since), 15_000, 'the CPU alert to fire').catch((err: Error) => {
+    const fired = await waitFor(async () => alertEvents.find((e) => e.kind === 'fired' && e.ruleId === 'cpu' && e.at >= since), 25_000, 'the CPU alert to fire').catch((err: Error) => {
       throw new Error(`${err.message}; api-1:cpu_pct since: ${points('api-1:cpu_pct', since).map(([, v]) => v.toFixed(0)).join(' ')}`);
     });
     expect(fired.series).toBe('api-1:cpu_pct');
-    expect(fired.value).toBeGreaterThan(85);
+    expect(fired.value).toBeGreaterThan(50);
     expect(hub.activeAlerts().some((a) => a.ruleId === 'cpu' && a.series === 'api-1:cpu_pct')).toBe(true);
     await spin;
-    const cleared = await waitFor(async () => alertEvents.find((e) => e.kind === 'cleared' && e.ruleId === 'cpu' && e.at >= since), 15_000, 'the CPU alert to clear');
+    const cleared = await waitFor(async () => alertEvents.find((e) => e.kind === 'cleared' && e.ruleId === 'cpu' && e.at >= since), 25_000, 'the CPU alert to clear');
     expect(cleared.series).toBe('api-1:cpu_pct');
     expect(cleared.firedAt).toBe(fired.at);
     expect(hub.activeAlerts().filter((a) => a.ruleId === 'cpu')).toEqual([]);

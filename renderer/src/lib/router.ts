@@ -4,14 +4,14 @@ import { useSyncExternalStore } from 'react';
  * Hash routes:
  *   #/                              clusters
  *   #/new · #/new/<preset>          the spec editor for a new cluster
- *   #/clusters/<name>[/<tab>]       a cluster (tab: overview, logs, export, spec, upgrades; default overview)
+ *   #/clusters/<name>[/<tab>]       a cluster (tab: overview, metrics, logs, export, spec, upgrades; default overview)
  *   #/operations/<id>               one operation
  *   #/settings                      settings
  * A new top-level section (hosts, load tests, upgrades…) adds a Route variant here, an entry in
  * lib/nav.ts and a lazy page in App.tsx; a new cluster tab adds its id to CLUSTER_TABS and an
  * entry in pages/cluster/tabs.ts.
  */
-export const CLUSTER_TABS = ['overview', 'logs', 'export', 'spec', 'upgrades'] as const;
+export const CLUSTER_TABS = ['overview', 'metrics', 'logs', 'export', 'spec', 'upgrades'] as const;
 export type ClusterTab = (typeof CLUSTER_TABS)[number];
 
 export type Route =

@@ -18,6 +18,7 @@ interface TabDef {
 
 const DEFS: TabDef[] = [
   { id: 'overview', label: 'Overview', load: () => import('./OverviewTab.tsx') },
+  { id: 'metrics', label: 'Metrics', load: () => import('./MetricsTab.tsx') },
   { id: 'logs', label: 'Logs', load: () => import('./LogsTab.tsx') },
   { id: 'export', label: 'Export', load: () => import('./ExportTab.tsx') },
   { id: 'spec', label: 'Spec', load: () => import('./SpecTab.tsx') },
