@@ -62,7 +62,7 @@ const dc = (...args: string[]) => exec('docker-compose', ['-p', project, ...args
 try {
   const spec = writeSpec(home, specYaml(project, cport, 3), `${project}.yaml`);
   if ((await cli(['export', spec, '--out', dir], home)).code !== 0) throw new Error('export failed');
-  writeFileSync(join(dir, '.env'), 'POSTGRES_PASSWORD=benchSecret123\nJWT_SECRET=benchJwt123\n');
+  writeFileSync(join(dir, '.env'), 'POSTGRES_PASSWORD=benchSecret123\nJWT_SECRET=benchJwtSecretForUpgrade123\n');
   await dc('up', '-d');
   for (let i = 0; i < 600; i++) {
     const ids = (await dc('ps', '-q')).stdout.trim().split('\n').filter(Boolean);
