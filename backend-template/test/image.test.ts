@@ -1,6 +1,6 @@
 // The Docker image (scaledeck-test/api:1, built by `npm run test-images`) as ScaleDeck runs it: API
 // node and worker containers on a network with Postgres and Redis, reached by service name.
-// Skipped when the image is not there.
+// The image must exist (`npm test` builds it first): a missing image fails here, never skips.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Infra, docker, freePort, req, secret, signUp, waitFor } from './helpers.ts';
@@ -15,7 +15,11 @@ const haveImage = (() => {
   }
 })();
 
-describe.skipIf(!haveImage)(`image ${IMAGE}`, () => {
+describe(`image ${IMAGE}`, () => {
+  it('exists (built by `npm run test-images`)', () => {
+    expect(haveImage, `${IMAGE} is missing: run \`npm run test-images\``).toBe(true);
+  });
+
   let infra: Infra;
   let base = '';
   let apiName = '';

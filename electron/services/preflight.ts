@@ -10,7 +10,13 @@ import type { Plan } from '../engine/plan.ts';
  * every image the plan needs is present (or can be pulled), and the balancer's host port is free.
  */
 export async function checkImages(engine: EngineClient, plan: Plan, onProgress?: (msg: string) => void): Promise<void> {
-  const images = [...new Set(plan.steps.flatMap((s) => (s.kind === 'create' || s.kind === 'recreate' ? [s.image] : [])))];
+  const images = plan.steps.flatMap((s) => (s.kind === 'create' || s.kind === 'recreate' ? [s.image] : []));
+  return ensureImages(engine, images, onProgress);
+}
+
+/** Every image present, or pulled; otherwise one IMAGE_MISSING error naming each that is not. */
+export async function ensureImages(engine: EngineClient, list: string[], onProgress?: (msg: string) => void): Promise<void> {
+  const images = [...new Set(list)];
   const missing: { image: string; reason: string }[] = [];
   await Promise.all(
     images.map(async (image) => {

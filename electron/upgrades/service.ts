@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ScaleDeckError } from '../../shared/api/errors.ts';
 import type { StepProgress, UpgradeRecord, UpgradeRequest } from '../../shared/api/types.ts';
-import { otherColor, type Color } from '../../shared/generate/index.ts';
+import type { Color } from '../../shared/generate/index.ts';
 import { parseSpecYaml, type ClusterSpec } from '../../shared/spec/index.ts';
 import { buildDesired } from '../engine/desired.ts';
 import { executePlan } from '../engine/execute.ts';
 import { observe } from '../engine/observe.ts';
 import { planUp } from '../engine/plan.ts';
+import { ensureImages } from '../services/preflight.ts';
 import type { ScaleDeck, StartedOperation } from '../services/scaledeck.ts';
 import { startProbe, type Probe } from './probe.ts';
 import { planSteps, switchBack, Upgrade, UpgradeControl, type UpgradeContext, type UpgradeOptions } from './upgrade.ts';
@@ -141,16 +142,7 @@ export class Upgrades {
     const started = await this.app.runOperation(cluster, 'upgrade', async () => {
       await this.app.engine.version();
       const observed = await observe(this.app.engine, cluster, { readBalancerConf: false });
-      const images = [to.api.image];
-      for (const image of images) {
-        if (!(await this.app.engine.imageExists(image))) {
-          try {
-            await this.app.engine.pull(image);
-          } catch {
-            throw new ScaleDeckError('IMAGE_MISSING', `Image ${image} is not on this engine and could not be pulled. Nothing was changed.`, 'Build or pull it first.');
-          }
-        }
-      }
+      await ensureImages(this.app.engine, [to.api.image]);
       const relay: { step: UpgradeContext['step'] } = { step: () => {} };
       const control = new UpgradeControl();
       this.controls.set(cluster, control);
@@ -335,4 +327,3 @@ export class Upgrades {
 }
 
 const isColor = (node: string, color: Color) => (color === 'green' ? node.endsWith('-green') : /^api-\d+$/.test(node));
-export { otherColor };

@@ -1,5 +1,5 @@
 import { ScaleDeckError } from '../../shared/api/errors.ts';
-import { generateNginxConf, otherColor, type Color, type Secrets, type UpstreamServer } from '../../shared/generate/index.ts';
+import { apiKeys, generateNginxConf, otherColor, type Color, type Secrets, type UpstreamServer } from '../../shared/generate/index.ts';
 import { names } from '../../shared/labels.ts';
 import type { ClusterSpec } from '../../shared/spec/index.ts';
 import type { EngineClient } from '../docker/client.ts';
@@ -174,6 +174,8 @@ export class Upgrade {
   readonly newColor: Color;
   private readonly newNodes: Map<number, DesiredContainer>;
   private readonly oldNames: Map<number, string>;
+  /** The old nodes' service keys (their names in the upstream), as observed. */
+  private readonly oldKeys: Map<number, string>;
   private readonly balancer: string;
   /** Slots whose new node is serving (and whose old node is stopped). */
   private readonly switched = new Set<number>();
@@ -183,9 +185,9 @@ export class Upgrade {
     this.newColor = otherColor(this.oldColor);
     const desired = buildDesired(ctx.to, ctx.secrets, this.newColor);
     this.newNodes = new Map(desired.containers.filter((c) => c.role === 'api').map((c) => [c.slot!, c]));
-    this.oldNames = new Map(
-      ctx.observed.containers.filter((c) => c.role === 'api' && (c.color ?? 'blue') === this.oldColor).map((c) => [c.slot!, c.name]),
-    );
+    const old = ctx.observed.containers.filter((c) => c.role === 'api' && (c.color ?? 'blue') === this.oldColor);
+    this.oldNames = new Map(old.map((c) => [c.slot!, c.name]));
+    this.oldKeys = new Map(old.map((c) => [c.slot!, c.service]));
     this.balancer = names.container(ctx.cluster, 'balancer');
     if (ctx.from.api.replicas !== ctx.to.api.replicas) {
       throw new ScaleDeckError('BAD_REQUEST', 'An upgrade keeps the number of API nodes; scale before or after it.');
@@ -207,8 +209,8 @@ export class Upgrade {
     const list: UpstreamServer[] = [];
     for (const slot of this.slots()) {
       if (this.switched.has(slot)) list.push({ key: this.newNodes.get(slot)!.service });
-      else list.push({ key: this.oldNames.get(slot)!.replace(`sd-${this.ctx.cluster}-`, '') });
-      if (draining.includes(slot)) list.push({ key: this.oldNames.get(slot)!.replace(`sd-${this.ctx.cluster}-`, ''), down: true });
+      else list.push({ key: this.oldKeys.get(slot)! });
+      if (draining.includes(slot)) list.push({ key: this.oldKeys.get(slot)!, down: true });
     }
     return [...list, ...extra];
   }
@@ -248,9 +250,7 @@ export class Upgrade {
         await gate(this.ctx, created, this.opts);
         this.ctx.step(id('gate'), 'done', `/ready ${this.opts.gateSuccesses}× OK`);
       } catch (err) {
-        const failedAt = (err as { step?: string }).step;
-        void failedAt;
-        await this.rollbackRolling(slots, err);
+        await this.rollbackRolling(slots);
         throw err;
       }
       // Start-first: the new nodes join and the old ones stop taking new requests in one reload.
@@ -283,7 +283,7 @@ export class Upgrade {
    * A failed gate in batch k: its new nodes never took traffic and are removed; batches already
    * switched are reverted by starting their old nodes again, gating them, and switching back.
    */
-  private async rollbackRolling(failedSlots: number[], _cause: unknown): Promise<void> {
+  private async rollbackRolling(failedSlots: number[]): Promise<void> {
     await Promise.all(failedSlots.map((s) => this.ctx.engine.stopAndRemove(this.newNodes.get(s)!.options.name)));
     const revert = [...this.switched];
     if (revert.length) {
@@ -302,7 +302,7 @@ export class Upgrade {
   /** Blue-green up to the switch; blue stays running, marked down, for an instant rollback. */
   async blueGreen(): Promise<{ switchedAt: number }> {
     const slots = this.slots();
-    const oldKeys = slots.map((s) => this.oldNames.get(s)!.replace(`sd-${this.ctx.cluster}-`, ''));
+    const oldKeys = slots.map((s) => this.oldKeys.get(s)!);
     const newKeys = slots.map((s) => this.newNodes.get(s)!.service);
     let created: string[] = [];
     try {
@@ -344,7 +344,7 @@ export class Upgrade {
 
 /** Blue-green rollback: switch back to the old colour in one reload, then remove the new nodes. */
 export async function switchBack(engine: EngineClient, cluster: string, spec: ClusterSpec, keepColor: Color, removeColor: Color, drainTimeoutMs: number): Promise<void> {
-  const keep = Array.from({ length: spec.api.replicas }, (_, i) => ({ key: keepColor === 'blue' ? `api-${i + 1}` : `api-${i + 1}-green` }));
+  const keep = apiKeys(spec, keepColor).map((key) => ({ key }));
   const balancer = names.container(cluster, 'balancer');
   await reloadBalancer(engine, balancer, generateNginxConf(spec, keep));
   await waitOldWorkers(engine, balancer, drainTimeoutMs);
