@@ -28,6 +28,11 @@ Commands:
   loadtest <name|url> --stages 30s:50,1m:50,30s:0 [--rate 200 --duration 30s] --threshold 'p95<500' [--json]
                                     load test through the cluster's balancer; exit 1 when a threshold fails
                                     (scaledeck loadtest --help for every option)
+  hosts add <name> <user@address[:port]> (--key PATH | --agent | --password-stdin) [--advertise ADDR] [--trust SHA256:...]
+                                    add a remote host (its first connection prints the key fingerprint to trust)
+  hosts test <name> [--ports 80,5432]  engine version, CPUs, memory, free disk, ports in use
+  hosts ls | hosts rm <name>        list or forget hosts
+  hosts push <name> <image>         copy a local image to the host over SSH (skipped when it has it)
 
 Options:
   --json        machine-readable output on stdout
@@ -67,6 +72,12 @@ export async function main(argv: string[]): Promise<number> {
       'probe-rate': { type: 'string', default: '200' },
       canary: { type: 'string' },
       'gate-timeout': { type: 'string' },
+      key: { type: 'string' },
+      agent: { type: 'boolean', default: false },
+      'password-stdin': { type: 'boolean', default: false },
+      advertise: { type: 'string' },
+      trust: { type: 'string' },
+      ports: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -137,6 +148,8 @@ export async function main(argv: string[]): Promise<number> {
         else for (const r of list) process.stdout.write(`${r.id}  ${new Date(r.startedAt).toISOString()}  ${r.strategy.padEnd(10)} ${r.state.padEnd(17)} ${r.from.image} → ${r.to.image}${r.reason ? `  (${r.reason.split('\n')[0]})` : ''}\n`);
         return 0;
       }
+      case 'hosts':
+        return await hostsCmd(app, rest, values, out);
       default:
         throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
     }
@@ -336,4 +349,81 @@ async function exportCmd(app: ScaleDeck, target: string | undefined, outDir: str
   if (out.json) process.stdout.write(`${JSON.stringify({ ok: true, written })}\n`);
   else process.stdout.write(`Wrote ${written.join(', ')}\n`);
   return 0;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+const gib = (n: number) => `${(n / 1024 ** 3).toFixed(1)} GiB`;
+
+async function hostsCmd(
+  app: ScaleDeck,
+  args: string[],
+  values: { key?: string; agent?: boolean; 'password-stdin'?: boolean; advertise?: string; trust?: string; ports?: string },
+  out: Out,
+): Promise<number> {
+  const [sub, name, target] = args;
+  const hosts = app.hosts();
+  const print = (json: unknown, text: string) => process.stdout.write(out.json ? `${JSON.stringify({ ok: true, ...(json as object) })}\n` : text);
+  try {
+    switch (sub) {
+      case 'ls':
+      case 'list': {
+        const list = hosts.list();
+        print(
+          { hosts: list },
+          list.length === 0
+            ? 'No hosts. Add one with `scaledeck hosts add <name> <user@address> --agent`.\n'
+            : table([
+                ['NAME', 'TARGET', 'AUTH', 'ADVERTISE', 'HOST KEY'],
+                ...list.map((h) => [h.name, `${h.user}@${h.address}:${h.port}`, h.auth, h.advertise, h.fingerprint ?? 'not trusted']),
+              ]),
+        );
+        return 0;
+      }
+      case 'add': {
+        if (!name || !target) throw new UsageError('hosts add needs a name and a target: scaledeck hosts add <name> <user@address[:port]> --key PATH|--agent|--password-stdin');
+        const password = values['password-stdin'] ? await readStdin() : undefined;
+        const h = await hosts.add({ name, target, keyPath: values.key, agent: values.agent || undefined, password, advertise: values.advertise, trust: values.trust });
+        print({ host: h }, `Added host ${h.name} (${h.user}@${h.address}:${h.port}, key ${h.fingerprint}).\n`);
+        return 0;
+      }
+      case 'test': {
+        if (!name) throw new UsageError('hosts test needs a host name: scaledeck hosts test <name> [--ports 80,443]');
+        const ports = (values.ports ?? '').split(',').filter(Boolean).map((p) => {
+          const n = Number(p);
+          if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--ports: "${p}" is not a port number`);
+          return n;
+        });
+        const c = await hosts.test(name, ports);
+        print(
+          { check: c },
+          `Host ${c.name}: Docker ${c.engineVersion} (API ${c.apiVersion}) over ${c.transport}, ${c.os}\n` +
+            `  ${c.cpus} CPUs, ${gib(c.memoryBytes)} memory, ${c.diskFreeBytes === null ? '?' : gib(c.diskFreeBytes)} free disk\n` +
+            (ports.length ? `  ports in use: ${c.portsInUse.length ? c.portsInUse.join(', ') : 'none of ' + ports.join(', ')}\n` : ''),
+        );
+        return c.portsInUse.length ? 1 : 0;
+      }
+      case 'rm':
+      case 'remove': {
+        if (!name) throw new UsageError('hosts rm needs a host name: scaledeck hosts rm <name>');
+        hosts.remove(name);
+        print({ removed: name }, `Removed host ${name}.\n`);
+        return 0;
+      }
+      case 'push': {
+        if (!name || !target) throw new UsageError('hosts push needs a host and an image: scaledeck hosts push <name> <image>');
+        const r = await hosts.pushImage(app.engine, name, target, (p) => out.log(`  ${p.image}: ${(p.bytes / 1e6).toFixed(0)} / ${(p.totalBytes / 1e6).toFixed(0)} MB`));
+        print({ transfer: r }, r.skipped ? `${target}: ${name} already has it (${r.id.slice(0, 19)}), skipped.\n` : `${target}: copied ${(r.bytes / 1e6).toFixed(1)} MB to ${name} in ${(r.ms / 1000).toFixed(1)} s.\n`);
+        return 0;
+      }
+      default:
+        throw new UsageError('hosts takes: add, test, ls, rm, push (scaledeck --help)');
+    }
+  } finally {
+    hosts.close();
+  }
 }

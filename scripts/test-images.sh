@@ -7,6 +7,7 @@
 #   scaledeck-test/postgres:1  postgresql-15 (binaries on PATH, user postgres, PGDATA like the official image)
 #   scaledeck-test/node:1      this machine's node 20 + npm, user node (uid 1000)
 #   scaledeck-test/api:1       backend-template/ built FROM scaledeck-test/node:1
+#   scaledeck-test/lab-host:1  (labhost) a stand-in remote host: sshd + its own dockerd
 #
 # How: `debootstrap --variant=minbase bookworm` once into a cached tarball
 # ($SCALEDECK_CACHE_DIR, default /var/cache/scaledeck/rootfs-base.tar); per image: extract a copy,
@@ -17,7 +18,7 @@
 # Images have NO entrypoint: ScaleDeck passes the full command line to every container.
 #
 # Usage: bash scripts/test-images.sh [--force] [--verify] [IMAGE...]
-#   IMAGE     nginx redis postgres node api (default: all)
+#   IMAGE     nginx redis postgres node api labhost (default: all)
 #   --force   rebuild the selected images even if their label matches (not the base rootfs)
 #   --rebase  rebuild the cached debootstrap base too (implies --force)
 #   --verify  re-run the verification of up-to-date images too
@@ -38,8 +39,9 @@ LABEL_KEY=io.scaledeck.test-image
 DEFAULT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 PG_MAJOR=15
 
-ALL_IMAGES=(nginx redis postgres node api)
+ALL_IMAGES=(nginx redis postgres node api labhost)
 declare -A TAG=(
+  [labhost]=scaledeck-test/lab-host:1
   [nginx]=scaledeck-test/nginx:1
   [redis]=scaledeck-test/redis:1
   [postgres]=scaledeck-test/postgres:1
@@ -69,7 +71,7 @@ for arg in "$@"; do
     --rebase) FORCE=1 REBASE=1 ;;
     --verify) VERIFY_ALL=1 ;;
     -h|--help) usage; exit 0 ;;
-    nginx|redis|postgres|node|api) SELECTED+=("$arg") ;;
+    nginx|redis|postgres|node|api|labhost) SELECTED+=("$arg") ;;
     *) die "unknown argument '$arg' (try --help)" ;;
   esac
 done
@@ -295,6 +297,74 @@ node_fingerprint() { # what of the host goes into the node image
   [ -n "$HOST_NODE" ] && [ -n "$HOST_NPM_DIR" ] || { echo "missing"; return; }
   sha256sum "$(readlink -f "$HOST_NODE")" | cut -d' ' -f1
   cat "$HOST_NPM_DIR/npm/package.json" "$HOST_NPM_DIR/corepack/package.json" 2>/dev/null | sha256sum | cut -d' ' -f1
+}
+
+# ---- labhost (scaledeck-test/lab-host:1): a container standing in for a remote server
+# (test/support/lab.ts). It runs its own dockerd (vfs; the flags that work here are in
+# ENVIRONMENT.md) and sshd. The test hands in the host key, the authorized key and a password
+# through env vars that lab-host-start writes out.
+PKGS_labhost="docker.io openssh-server iptables ca-certificates procps iproute2"
+CHANGES_labhost=(
+  "ENV PATH=$DEFAULT_PATH"
+  "ENV LANG=C.UTF-8"
+  "EXPOSE 22"
+  'CMD ["/usr/local/bin/lab-host-start"]'
+)
+pre_labhost() { :; }
+post_labhost() {
+  local root=$1
+  in_root "$root" useradd --create-home --shell /bin/bash lab
+  in_root "$root" usermod -aG docker lab
+  # A user who may log in but not use the engine (the "permission denied" hint is tested).
+  in_root "$root" useradd --create-home --shell /bin/bash nodocker
+  rm -f "$root"/etc/ssh/ssh_host_*
+  mkdir -p "$root/run/sshd"
+  cat >"$root/etc/ssh/sshd_config.d/lab.conf" <<'EOF'
+HostKey /etc/ssh/lab_host_key
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+UsePAM no
+AllowStreamLocalForwarding yes
+AllowTcpForwarding yes
+MaxSessions 64
+MaxStartups 100:30:200
+EOF
+  cat >"$root/usr/local/bin/lab-host-start" <<'EOF'
+#!/bin/sh
+# scaledeck lab host: write the keys handed in by the test, start dockerd, run sshd in front.
+set -e
+umask 077
+printf '%s\n' "$LAB_HOST_KEY" | base64 -d >/etc/ssh/lab_host_key
+for u in lab nodocker; do
+  mkdir -p /home/$u/.ssh
+  printf '%s\n' "$LAB_AUTHORIZED_KEY" >/home/$u/.ssh/authorized_keys
+  chown -R $u:$u /home/$u/.ssh
+  [ -z "$LAB_PASSWORD" ] || echo "$u:$LAB_PASSWORD" | chpasswd
+done
+umask 022
+# The nft backend needs kernel support the outer engine may not give; fall back to legacy.
+if ! iptables -t nat -L >/dev/null 2>&1; then
+  update-alternatives --set iptables /usr/sbin/iptables-legacy >/dev/null
+  update-alternatives --set ip6tables /usr/sbin/ip6tables-legacy >/dev/null
+fi
+mkdir -p /var/lib/docker
+dockerd --storage-driver=vfs >/var/log/dockerd.log 2>&1 &
+exec /usr/sbin/sshd -D -e
+EOF
+  chmod 755 "$root/usr/local/bin/lab-host-start"
+  in_root "$root" docker --version
+}
+verify_labhost() {
+  local img=$1 c key
+  c=$(cname labhost)
+  step "verify lab-host: dockerd answers inside, sshd listens"
+  key=$(docker run --rm "$img" sh -c 'ssh-keygen -q -t ed25519 -N "" -f /tmp/k && base64 -w0 /tmp/k')
+  docker run -d --name "$c" --cap-add=ALL --cap-drop=SYS_RESOURCE --security-opt seccomp=unconfined \
+    --security-opt apparmor=unconfined --tmpfs /var/lib/docker:exec -e LAB_HOST_KEY="$key" \
+    -e LAB_AUTHORIZED_KEY= -e LAB_PASSWORD=verify "$img" >/dev/null
+  wait_for 60 docker exec "$c" docker version || { docker logs "$c"; docker exec "$c" cat /var/log/dockerd.log; return 1; }
+  docker exec "$c" sh -c 'ss -ltn | grep -q ":22 "'
+  docker rm -f "$c" >/dev/null
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -566,7 +636,7 @@ if [ "$REBASE" = 1 ] || [ ! -f "$BASE_TAR" ] || [ "$(cat "$BASE_ID_FILE" 2>/dev/
 else
   NEED_BASE_IF_BUILDING=0
 fi
-for n in nginx redis postgres node; do
+for n in nginx redis postgres node labhost; do
   is_selected "$n" || continue
   HASH[$n]=$(image_hash "$n")
   if [ "$FORCE" = 1 ] || [ "$(image_label "${TAG[$n]}")" != "${HASH[$n]}" ]; then TODO[$n]=1; fi
@@ -636,7 +706,7 @@ start_job() { # NAME FUNCTION ARGS...
 }
 
 FAILED=()
-for n in nginx redis postgres node; do
+for n in nginx redis postgres node labhost; do
   is_selected "$n" || continue
   if [ -n "${TODO[$n]:-}" ]; then
     sayi "$n" "building ${TAG[$n]} (recipe ${HASH[$n]}) ..."

@@ -49,19 +49,31 @@ function isConnError(err: unknown): boolean {
 
 const statusCode = (err: unknown) => (err as { statusCode?: number })?.statusCode;
 
+export interface EngineClientOptions {
+  /** Which engine this is, for messages ("host web1 (deploy@10.0.0.5:22)"). Default: local. */
+  where?: string;
+  /** Turns a connection failure into the error users see (remote engines say which host). */
+  unreachable?: (err: unknown) => ScaleDeckError;
+}
+
 export class EngineClient {
   readonly docker: Docker;
+  readonly where: string;
+  private readonly unreachable: (err: unknown) => ScaleDeckError;
 
-  constructor(docker?: Docker) {
+  constructor(docker?: Docker, opts: EngineClientOptions = {}) {
     this.docker = docker ?? new Docker();
+    this.where = opts.where ?? 'local';
+    this.unreachable = opts.unreachable ?? engineUnreachable;
   }
 
-  /** Run an engine call; connection failures become ENGINE_UNREACHABLE. */
+  /** Run an engine call; connection failures become ENGINE_UNREACHABLE (or the host's own error). */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      if (isConnError(err)) throw engineUnreachable(err);
+      if (err instanceof ScaleDeckError) throw err;
+      if (isConnError(err) || /Not connected|No response from server|Channel open failure/i.test((err as Error)?.message ?? '')) throw this.unreachable(err);
       throw err;
     }
   }

@@ -39,6 +39,7 @@ import { MetricsService } from './metrics.ts';
 import { LoadTestManager } from '../loadtest/manager.ts';
 import { join } from 'node:path';
 import { checkImages, checkPort } from './preflight.ts';
+import { HostsService } from '../ssh/service.ts';
 
 export interface StartedOperation {
   operationId: string;
@@ -63,6 +64,13 @@ export class ScaleDeck {
   readonly upgrades: Upgrades = new Upgrades(this);
   readonly metrics: MetricsService = new MetricsService(this);
   private loadTestManager: LoadTestManager | null = null;
+  private hostsService: HostsService | null = null;
+
+  /** Remote hosts over SSH (hosts.json in the workspace). */
+  hosts(): HostsService {
+    this.hostsService ??= new HostsService(this.workspace.root);
+    return this.hostsService;
+  }
 
   /** Load tests, reports in the workspace (loadtests/). */
   loadtests(): LoadTestManager {
@@ -135,6 +143,14 @@ export class ScaleDeck {
       'loadtests.list': async () => this.loadtests().list(),
       'loadtests.compare': async (a) => this.loadtests().compare(requireString(a?.a, 'a'), requireString(a?.b, 'b')),
       'loadtests.html': async (a) => this.loadtests().html(requireString(a?.runId, 'runId')),
+      'hosts.list': async () => this.hosts().list(),
+      'hosts.add': (a) => this.hosts().add(a),
+      'hosts.test': (a) => this.hosts().test(requireString(a?.name, 'name'), Array.isArray(a?.ports) ? a.ports.map(Number) : []),
+      'hosts.remove': async (a) => {
+        this.hosts().remove(requireString(a?.name, 'name'));
+        return null;
+      },
+      'hosts.pushImage': (a) => this.hosts().pushImage(this.engine, requireString(a?.name, 'name'), requireString(a?.image, 'image')),
     };
   }
 

@@ -11,6 +11,9 @@ import type {
   LogLine,
   UpgradeRecord,
   UpgradeRequest,
+  HostAddInput,
+  HostCheck,
+  HostView,
 } from './types.ts';
 import type { AlertRule, MetricsBatch, MetricsSnapshot } from '../metrics/types.ts';
 import type { LoadTestInput, LoadTestReport, ReportComparison, ReportSummary, RunState, SecondSnapshot } from '../loadtest/types.ts';
@@ -61,6 +64,17 @@ export interface ApiMethods {
   'loadtests.compare': { args: { a: string; b: string }; result: ReportComparison };
   /** The self-contained HTML report of a finished run. */
   'loadtests.html': { args: { runId: string }; result: string };
+  /** Remote hosts (SSH). Passwords are stored 0600 and never returned. */
+  'hosts.list': { args: void; result: HostView[] };
+  /**
+   * Add or replace a host after connecting to it once. Without `trust` an unknown key fails with
+   * code HOST_KEY_UNTRUSTED and details.fingerprint: show it, and call again with `trust` set.
+   */
+  'hosts.add': { args: HostAddInput; result: HostView };
+  'hosts.test': { args: { name: string; ports?: number[] }; result: HostCheck };
+  'hosts.remove': { args: { name: string }; result: null };
+  /** Copy a local image to a host over SSH (no registry); skipped when it already has that id. */
+  'hosts.pushImage': { args: { name: string; image: string }; result: { image: string; id: string; skipped: boolean; bytes: number; ms: number } };
 }
 
 export type MethodName = keyof ApiMethods;
@@ -99,6 +113,11 @@ export const METHODS = [
   'loadtests.list',
   'loadtests.compare',
   'loadtests.html',
+  'hosts.list',
+  'hosts.add',
+  'hosts.test',
+  'hosts.remove',
+  'hosts.pushImage',
 ] as const satisfies readonly MethodName[];
 
 type Missing = Exclude<MethodName, (typeof METHODS)[number]>;

@@ -161,6 +161,10 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'BAD_REQUEST'
   | 'STEP_FAILED'
+  | 'HOST_KEY_UNTRUSTED'
+  | 'HOST_KEY_CHANGED'
+  | 'HOST_AUTH_FAILED'
+  | 'HOST_UNREACHABLE'
   | 'INTERNAL';
 
 export interface ApiErrorBody {
@@ -172,3 +176,46 @@ export interface ApiErrorBody {
 }
 
 export type { ExportBundle };
+
+/** A remote host kept in the workspace (hosts.json). Passwords are never part of it. */
+export interface HostView {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  auth: 'key' | 'agent' | 'password';
+  /** Private key file, for auth "key". */
+  keyPath?: string;
+  /** Trusted host key, "SHA256:<base64>" like OpenSSH; absent until trusted. */
+  fingerprint?: string;
+  /** Address other hosts and the balancer use to reach ports published on this host. */
+  advertise: string;
+}
+
+export interface HostAddInput {
+  name: string;
+  /** user@address[:port] */
+  target: string;
+  keyPath?: string;
+  agent?: boolean;
+  password?: string;
+  advertise?: string;
+  /** The fingerprint the user checked and trusts (from a first attempt's error, or ssh-keyscan). */
+  trust?: string;
+}
+
+export interface HostCheck {
+  name: string;
+  fingerprint: string;
+  engineVersion: string;
+  apiVersion: string;
+  os: string;
+  cpus: number;
+  memoryBytes: number;
+  /** Free bytes on the engine's data root; null when it could not be read. */
+  diskFreeBytes: number | null;
+  /** Ports asked about that something already listens on. */
+  portsInUse: number[];
+  /** How the engine is reached: the forwarded socket or `docker system dial-stdio`. */
+  transport: 'forward' | 'dial-stdio';
+}
