@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { utils } from 'ssh2';
+import { docker, freePort, tempDir, uniqueName, waitFor } from './cluster.ts';
+
+/**
+ * A lab of "remote hosts" on this machine: each a container (scaledeck-test/lab-host:1, built by
+ * scripts/test-images.sh) running sshd and its own dockerd, on a network the test creates, with
+ * sshd published on 127.0.0.1:<free port>. Every host gets a fresh ed25519 host key; one user key
+ * and one password are accepted for the users `lab` (in the docker group) and `nodocker`.
+ */
+
+export const LAB_IMAGE = 'scaledeck-test/lab-host:1';
+
+export interface LabHost {
+  name: string;
+  container: string;
+  address: string;
+  sshPort: number;
+  /** The container's address on the lab network (how lab hosts reach each other's ports). */
+  ip: string;
+  fingerprint: string;
+}
+
+export interface Lab {
+  network: string;
+  hosts: LabHost[];
+  /** The user's private key file (0600). */
+  keyPath: string;
+  password: string;
+  /** A key no lab host accepts. */
+  wrongKeyPath: string;
+  dir: string;
+  cleanup(): Promise<void>;
+}
+
+function fingerprint(publicKey: string): string {
+  const parsed = utils.parseKey(publicKey);
+  if (parsed instanceof Error) throw parsed;
+  const blob = (Array.isArray(parsed) ? parsed[0]! : parsed).getPublicSSH();
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+export async function startLab(count: number): Promise<Lab> {
+  const id = uniqueName('lab');
+  const dir = tempDir('scaledeck-lab-');
+  const user = utils.generateKeyPairSync('ed25519');
+  const wrong = utils.generateKeyPairSync('ed25519');
+  const keyPath = join(dir, 'id_ed25519');
+  const wrongKeyPath = join(dir, 'wrong_ed25519');
+  writeFileSync(keyPath, user.private, { mode: 0o600 });
+  writeFileSync(wrongKeyPath, wrong.private, { mode: 0o600 });
+  const password = `pw-${id}`;
+  const network = `sd-${id}`;
+  const hosts: LabHost[] = [];
+  const lab: Lab = {
+    network,
+    hosts,
+    keyPath,
+    password,
+    wrongKeyPath,
+    dir,
+    async cleanup() {
+      for (const h of hosts) await docker('rm', '-f', '-v', h.container).catch(() => '');
+      await docker('network', 'rm', network).catch(() => '');
+    },
+  };
+  try {
+    await docker('network', 'create', '--label', `io.scaledeck.lab=${id}`, network);
+    for (let i = 1; i <= count; i++) {
+      const hostKey = utils.generateKeyPairSync('ed25519');
+      const sshPort = await freePort();
+      const container = `${id}-h${i}`;
+      await docker(
+        'run', '-d', '--name', container, '--hostname', `h${i}`, '--network', network,
+        '--label', `io.scaledeck.lab=${id}`,
+        '--cap-add=ALL', '--cap-drop=SYS_RESOURCE', '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined',
+        '--tmpfs', '/var/lib/docker:exec',
+        '-p', `127.0.0.1:${sshPort}:22`,
+        '-e', `LAB_HOST_KEY=${Buffer.from(hostKey.private).toString('base64')}`,
+        '-e', `LAB_AUTHORIZED_KEY=${user.public}`,
+        '-e', `LAB_PASSWORD=${password}`,
+        LAB_IMAGE,
+      );
+      const ip = await docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container);
+      hosts.push({ name: `h${i}`, container, address: '127.0.0.1', sshPort, ip, fingerprint: fingerprint(hostKey.public) });
+    }
+    for (const h of hosts) {
+      await waitFor(async () => (await docker('exec', h.container, 'docker', 'version', '--format', '{{.Server.Version}}').catch(() => '')) !== '', 90_000, `dockerd in ${h.container}`);
+    }
+    return lab;
+  } catch (err) {
+    await lab.cleanup();
+    throw err;
+  }
+}
