@@ -11,8 +11,11 @@ import {
   type ServiceModel,
 } from '../../shared/generate/index.ts';
 import type { ClusterSpec } from '../../shared/spec/index.ts';
+import { hostsOf, usesHosts, type HostAddresses } from '../../shared/generate/placement.ts';
 
 export interface DesiredContainer {
+  /** The host whose engine runs it; undefined = the local engine. */
+  host?: string;
   service: string;
   role: ServiceModel['role'];
   slot?: number;
@@ -29,6 +32,9 @@ export interface DesiredState {
   containers: DesiredContainer[];
   nginxConf: string;
   nginxConfHash: string;
+  /** Multi-host only: every host used (local included when used) and the volumes on each. */
+  hosts?: string[];
+  hostVolumes?: Record<string, string[]>;
 }
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -49,19 +55,28 @@ export function canonicalJson(value: unknown): string {
  * What the spec asks for, with a config hash per container. The balancer's hash leaves out its
  * nginx.conf: a changed upstream list is applied by a checked reload, not by recreating NGINX.
  */
-export function buildDesired(spec: ClusterSpec, secrets: Secrets, color: Color = 'blue'): DesiredState {
-  const nginxConf = generateNginxConf(spec, defaultUpstream(spec, color));
-  const model = buildServiceModel(spec, nginxConf, color);
+export function buildDesired(spec: ClusterSpec, secrets: Secrets, color: Color = 'blue', addrs?: HostAddresses): DesiredState {
+  const nginxConf = generateNginxConf(spec, defaultUpstream(spec, color, addrs));
+  const model = buildServiceModel(spec, nginxConf, color, addrs);
   const containers = model.map((m): DesiredContainer => {
     const options = toCreateOptions(spec.name, m, secrets);
     // Env order carries no meaning: sorted, so reordering api/env does not recreate every node.
     const hashed = { options: { ...options, Env: [...options.Env].sort() }, files: m.files.filter(() => m.role !== 'balancer').map((f) => [f.path, f.content]) };
     const configHash = sha256(canonicalJson(hashed));
     options.Labels[LABEL.configHash] = configHash;
-    return { service: m.key, role: m.role, slot: m.slot, model: m, options, configHash };
+    return { ...(m.host ? { host: m.host } : {}), service: m.key, role: m.role, slot: m.slot, model: m, options, configHash };
   });
-  const volumes = [...new Set(model.flatMap((m) => m.volumes.map((v) => names.volume(spec.name, v.name))))];
+  const volumes = [...new Set(model.filter((m) => !m.host).flatMap((m) => m.volumes.map((v) => names.volume(spec.name, v.name))))];
+  const placed: Partial<DesiredState> = {};
+  if (usesHosts(spec)) {
+    placed.hosts = hostsOf(spec);
+    placed.hostVolumes = {};
+    for (const m of model) {
+      if (m.host) (placed.hostVolumes[m.host] ??= []).push(...m.volumes.map((v) => names.volume(spec.name, v.name)));
+    }
+  }
   return {
+    ...placed,
     cluster: spec.name,
     color,
     network: names.network(spec.name),

@@ -123,7 +123,11 @@ export function connect(host: HostView, opts: SshPoolOptions = {}): Promise<SshC
         reject(err);
       } else resolve(new SshConnection(host, client, seen ?? ''));
     };
-    client.once('ready', () => done(null));
+    client.once('ready', () => {
+      // Docker API calls are small request/response exchanges: Nagle would add delayed-ACK waits.
+      client.setNoDelay(true);
+      done(null);
+    });
     client.on('error', (err: Error & { level?: string; code?: string }) => {
       if (!settled) done(translate(host, err, verdict, seen));
     });

@@ -60,11 +60,15 @@ export async function transferImage(
     },
   });
   // loadImage sends the body as it is read; the response is a JSON progress stream.
-  const res = (await to.docker.loadImage(saved.pipe(counter), { quiet: true })) as unknown as Readable;
-  let text = '';
-  await pipeline(res, async function* (src: AsyncIterable<Buffer>) {
-    for await (const c of src) text += c.toString('utf8');
+  // A failure on the sending side (the local engine's save) rejects the transfer too.
+  const pipelineDone = pipeline(saved, counter).catch((err: unknown) => {
+    throw new ScaleDeckError('STEP_FAILED', `Reading ${ref} from the local engine failed: ${(err as Error).message}`);
   });
+  pipelineDone.catch(() => {});
+  const res = (await to.docker.loadImage(counter, { quiet: true })) as unknown as Readable;
+  let text = '';
+  for await (const c of res) text += (c as Buffer).toString('utf8');
+  await pipelineDone;
   const errLine = text
     .split('\n')
     .filter(Boolean)

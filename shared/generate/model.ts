@@ -1,4 +1,5 @@
 import type { ClusterSpec, Role } from '../spec/schema.ts';
+import { addressOf, apiHostPort, bindFor, CROSS_HOST_PORT, hostOf, LOCAL, usesHosts, type HostAddresses } from './placement.ts';
 
 /**
  * The service model: one description of every container a cluster runs, from which both the
@@ -40,6 +41,8 @@ export interface ServiceModel {
   cpus?: number;
   memoryBytes?: number;
   dependsOn: { key: string; condition: 'healthy' | 'started' }[];
+  /** The host whose engine runs it (set only when the spec places services on hosts). */
+  host?: string;
 }
 
 /** Secret names a cluster needs; values are generated per cluster and kept out of exports. */
@@ -102,7 +105,7 @@ function postgresScript(spec: ClusterSpec): string {
   ].join('\n');
 }
 
-export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: Color = 'blue'): ServiceModel[] {
+export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: Color = 'blue', addrs?: HostAddresses): ServiceModel[] {
   const { postgres, api, balancer } = spec;
   const pg: ServiceModel = {
     key: 'postgres',
@@ -210,7 +213,45 @@ export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: C
     // NGINX resolves node names when it starts, and should only send traffic to nodes that answer.
     dependsOn: apis.map((a) => ({ key: a.key, condition: 'healthy' as const })),
   };
-  return [pg, redis, ...apis, ...workers, lb];
+  const all = [pg, redis, ...apis, ...workers, lb];
+  return usesHosts(spec) ? placeModel(spec, all, addrs) : all;
+}
+
+/**
+ * Multi-host: stamp each service with its host, and wire consumers on another host to the
+ * ports their providers publish there (DATABASE_URL, REDIS_URL; the balancer's upstreams are
+ * addressed in nginx.ts from the same rules).
+ */
+function placeModel(spec: ClusterSpec, all: ServiceModel[], addrs: HostAddresses | undefined): ServiceModel[] {
+  const pgHost = hostOf(spec, 'postgres');
+  const redisHost = hostOf(spec, 'redis');
+  const lbHost = hostOf(spec, 'balancer');
+  const { user, database } = spec.postgres;
+  const publish = (m: ServiceModel, host: number, container: number) => {
+    const addr = addressOf(addrs, m.host!);
+    if (!m.ports.some((p) => p.host === host)) m.ports.push({ hostIp: bindFor(addr), host, container });
+  };
+  for (const m of all) {
+    m.host = hostOf(spec, m.role, m.slot);
+    m.ports = [...m.ports]; // workers share api-1's arrays (spread copy)
+  }
+  const pg = all.find((m) => m.role === 'postgres')!;
+  const redis = all.find((m) => m.role === 'redis')!;
+  for (const m of all) {
+    if (m.role !== 'api' && m.role !== 'worker') continue;
+    if (m.host !== pgHost) {
+      m.env.DATABASE_URL = { template: `postgres://${user}:\${POSTGRES_PASSWORD}@${addressOf(addrs, pgHost)}:${CROSS_HOST_PORT.postgres}/${database}` };
+      publish(pg, CROSS_HOST_PORT.postgres, 5432);
+    }
+    if (m.host !== redisHost) {
+      m.env.REDIS_URL = `redis://${addressOf(addrs, redisHost)}:${CROSS_HOST_PORT.redis}`;
+      publish(redis, CROSS_HOST_PORT.redis, 6379);
+    }
+    if (m.role === 'api' && m.host !== lbHost) publish(m, apiHostPort(m.slot ?? 1, m.color === 'green'), spec.api.port);
+  }
+  // The host is recorded for placement only; a service on the local engine looks as it always did.
+  for (const m of all) if (m.host === LOCAL) m.host = undefined;
+  return all;
 }
 
 /** Substitute `${NAME}` secret references. Unknown names are an error, never left as text. */

@@ -1,5 +1,6 @@
 import type { ClusterSpec } from '../spec/schema.ts';
 import { apiKeys, BALANCER_HTTP_PORT, BALANCER_STATUS_PORT, type Color } from './model.ts';
+import { addressOf, apiHostPort, hostOf, usesHosts, type HostAddresses } from './placement.ts';
 
 /** One upstream server line. Upgrades pass their own list (new nodes in, old ones `down`). */
 export interface UpstreamServer {
@@ -8,12 +9,21 @@ export interface UpstreamServer {
   /** Kept in the list but sent no new requests (draining). */
   down?: boolean;
   weight?: number;
+  /** host:port when the node runs on another host than the balancer (multi-host). */
+  address?: string;
 }
 
-export function defaultUpstream(spec: ClusterSpec, color: Color = 'blue'): UpstreamServer[] {
+export function defaultUpstream(spec: ClusterSpec, color: Color = 'blue', addrs?: HostAddresses): UpstreamServer[] {
   const keys = apiKeys(spec, color);
   const firstBackup = keys.length - spec.balancer.backup_nodes;
-  return keys.map((key, i) => ({ key, backup: i >= firstBackup }));
+  return keys.map((key, i) => {
+    const s: UpstreamServer = { key, backup: i >= firstBackup };
+    if (usesHosts(spec)) {
+      const host = hostOf(spec, 'api', i + 1);
+      if (host !== hostOf(spec, 'balancer')) s.address = `${addressOf(addrs, host)}:${apiHostPort(i + 1, color === 'green')}`;
+    }
+    return s;
+  });
 }
 
 /**
@@ -31,7 +41,7 @@ export function generateNginxConf(spec: ClusterSpec, upstream: UpstreamServer[] 
     if (s.weight !== undefined && s.weight !== 1) params.push(`weight=${s.weight}`);
     if (s.backup) params.push('backup');
     if (s.down) params.push('down');
-    return `        server ${s.key}:${spec.api.port} ${params.join(' ')};`;
+    return `        server ${s.address ?? `${s.key}:${spec.api.port}`} ${params.join(' ')};${s.address ? `  # ${s.key}` : ''}`;
   });
   const keepalive =
     b.keepalive > 0

@@ -25,6 +25,11 @@ const duration = z
   .string({ error: 'must be a duration such as 10s, 500ms or 1m' })
   .regex(DURATION_RE, { error: 'must be a duration such as 10s, 500ms or 1m' });
 
+/** A host from `scaledeck hosts ls`, or `local` (this machine's engine). */
+const hostName = z
+  .string({ error: 'must be a host name from `scaledeck hosts ls` (or local)' })
+  .regex(/^[a-z][a-z0-9-]{0,30}$/, { error: 'must be a host name from `scaledeck hosts ls` (or local)' });
+
 const image = z
   .string({ error: 'must be an image reference such as nginx:1.27' })
   .min(1, { error: 'must not be empty' })
@@ -55,6 +60,8 @@ export const apiSchema = z.strictObject({
     .string({ error: 'must be a size such as 256m or 1g' })
     .regex(MEMORY_RE, { error: 'must be a size such as 256m or 1g' })
     .optional(),
+  /** Hosts the nodes are spread over, round-robin (api-1 on the first, api-2 on the second, ...). */
+  hosts: z.array(hostName).min(1, { error: 'must list at least one host' }).optional(),
 });
 
 export const balancerSchema = z.strictObject({
@@ -73,16 +80,19 @@ export const balancerSchema = z.strictObject({
   fail_timeout: duration.default('10s'),
   keepalive: int(0, 1024).default(32),
   backup_nodes: int(0, 63).default(0),
+  host: hostName.optional(),
 });
 
 /** Background workers: the API image with another command, taking jobs from the Redis queue. */
 export const workerSchema = z.strictObject({
   replicas: int(0, 16).default(1),
   command: z.array(z.string()).min(1, { error: 'must list the program and its arguments' }).default(['node', 'dist/worker.js']),
+  host: hostName.optional(),
 });
 
 export const redisSchema = z.strictObject({
   image: image.optional(),
+  host: hostName.optional(),
 });
 
 export const postgresSchema = z.strictObject({
@@ -96,6 +106,7 @@ export const postgresSchema = z.strictObject({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'must be a lowercase identifier such as app' })
     .default('app'),
   max_connections: int(10, 10000).default(100),
+  host: hostName.optional(),
 });
 
 export const clusterSpecSchema = z.strictObject({

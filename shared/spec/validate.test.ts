@@ -98,7 +98,7 @@ describe('validateSpec: phase one (schema)', () => {
     const errors = errorsOf(validateSpec({ name: 'shop', api: { replicaz: 3 } }));
     expect(errors).toHaveLength(1);
     expect(errors[0]!.path).toBe('api/replicaz');
-    expect(errors[0]!.message).toBe('unknown key (expected one of: image, replicas, port, env, health_path, cpus, memory)');
+    expect(errors[0]!.message).toBe('unknown key (expected one of: image, replicas, port, env, health_path, cpus, memory, hosts)');
   });
 
   it('lists the balancer keys for a typo in balancer', () => {

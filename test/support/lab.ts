@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { docker, freePort, tempDir, uniqueName, waitFor } from './cluster.ts';
+
+// ssh2 is CommonJS and `utils` is not a detectable named export under Node's ESM loader.
+const { utils } = ssh2;
 
 /**
  * A lab of "remote hosts" on this machine: each a container (scaledeck-test/lab-host:1, built by
