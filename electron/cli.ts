@@ -322,6 +322,21 @@ function formatList(list: ClusterSummary[]): string {
 function formatDetail(d: ClusterDetail): string {
   const head = `Cluster ${d.name}: ${d.state} (${d.counts.healthy}/${d.counts.total} healthy)${d.url ? `  ${d.url}` : ''}\n`;
   if (d.containers.length === 0) return `${head}No containers.\n`;
+  if (d.containers.some((c) => c.host)) {
+    // Multi-host: grouped by host (this machine's engine first).
+    const hosts = [...new Set(d.containers.map((c) => c.host ?? 'local'))].sort((a, b) => (a === 'local' ? -1 : b === 'local' ? 1 : a.localeCompare(b)));
+    return (
+      head +
+      table([
+        ['HOST', 'SERVICE', 'CONTAINER', 'STATE', 'HEALTH', 'IMAGE', 'UP TO DATE'],
+        ...hosts.flatMap((h) =>
+          d.containers
+            .filter((c) => (c.host ?? 'local') === h)
+            .map((c) => [h, c.service, c.name, c.state, c.health, c.image, c.upToDate === null ? '?' : c.upToDate ? 'yes' : 'no']),
+        ),
+      ])
+    );
+  }
   return (
     head +
     table([

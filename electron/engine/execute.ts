@@ -10,6 +10,8 @@ export interface ExecuteOptions {
   onStep?: (progress: StepProgress) => void;
   /** How long a container may take to become healthy (its start period counts inside this). */
   healthTimeoutMs?: number;
+  /** Multi-host: the engine of a step's host (undefined = the local engine passed in). */
+  engineFor?: (host: string) => EngineClient;
 }
 
 class Skipped extends Error {}
@@ -41,7 +43,8 @@ export async function executePlan(engine: EngineClient, plan: Plan, desired: Des
       const started = Date.now();
       onStep({ id: step.id, label: stepLabel(step), state: 'running' });
       try {
-        const message = await runStep(engine, step, desired, plan.cluster, opts, (msg) =>
+        const stepEngine = step.host && opts.engineFor ? opts.engineFor(step.host) : engine;
+        const message = await runStep(stepEngine, step, desired, plan.cluster, opts, (msg) =>
           onStep({ id: step.id, label: stepLabel(step), state: 'running', message: msg }),
         );
         onStep({ id: step.id, label: stepLabel(step), state: 'done', ms: Date.now() - started, message: message ?? undefined });

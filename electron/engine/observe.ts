@@ -17,6 +17,8 @@ export interface ObservedContainer {
   status: string;
   configHash: string | null;
   hostPorts: number[];
+  /** The host whose engine runs it; undefined = the local engine. */
+  host?: string;
 }
 
 export interface ObservedState {
@@ -28,6 +30,33 @@ export interface ObservedState {
   apiColor: Color;
   /** sha256 of the nginx.conf inside the balancer container, when there is one. */
   balancerConfHash: string | null;
+  /** Multi-host: the network and volumes found on each remote host (local ones are above). */
+  remote?: Record<string, { network: { id: string; name: string } | null; volumes: string[] }>;
+}
+
+/**
+ * Observe a cluster on several engines (`local` and remote hosts) and merge: containers carry
+ * their host; each remote host's network and volumes are kept apart. A host that cannot be
+ * reached fails the whole observation with its own error (which names the host).
+ */
+export async function observeAll(engines: Map<string, EngineClient>, cluster: string, opts: { readBalancerConf?: boolean } = {}): Promise<ObservedState> {
+  const entries = [...engines.entries()];
+  const results = await Promise.all(entries.map(([, e]) => observe(e, cluster, opts)));
+  const merged: ObservedState = { cluster, network: null, volumes: [], containers: [], apiColor: 'blue', balancerConfHash: null, remote: {} };
+  entries.forEach(([host, _], i) => {
+    const r = results[i]!;
+    if (host === 'local') {
+      merged.network = r.network;
+      merged.volumes = r.volumes;
+    } else {
+      merged.remote![host] = { network: r.network, volumes: r.volumes };
+    }
+    for (const c of r.containers) merged.containers.push(host === 'local' ? c : { ...c, host });
+    if (r.containers.some((c) => c.role === 'balancer')) merged.balancerConfHash = r.balancerConfHash;
+  });
+  merged.containers.sort((a, b) => serviceOrder(a.service) - serviceOrder(b.service) || a.service.localeCompare(b.service));
+  merged.apiColor = fleetColor(merged.containers);
+  return merged;
 }
 
 export function healthFromStatus(status: string): Health {

@@ -12,7 +12,8 @@ import type { ObservedState } from './observe.ts';
  * - new API nodes must be healthy before NGINX is reloaded to include them;
  * - nodes leaving the fleet are removed only after NGINX has been reloaded without them.
  */
-export type Step =
+/** `host` is set only for steps on a remote host's engine (multi-host clusters). */
+export type Step = (
   | { id: string; kind: 'create-network'; name: string; dependsOn: string[] }
   | { id: string; kind: 'create-volume'; name: string; dependsOn: string[] }
   | { id: string; kind: 'create'; service: string; image: string; dependsOn: string[] }
@@ -22,7 +23,11 @@ export type Step =
   | { id: string; kind: 'reload-balancer'; dependsOn: string[] }
   | { id: string; kind: 'remove'; service: string; containerId: string; name: string; dependsOn: string[] }
   | { id: string; kind: 'remove-network'; name: string; dependsOn: string[] }
-  | { id: string; kind: 'remove-volume'; name: string; dependsOn: string[] };
+  | { id: string; kind: 'remove-volume'; name: string; dependsOn: string[] }
+) & { host?: string };
+
+const at = (host: string | undefined) => (host ? { host } : {});
+const onHost = (id: string, host: string | undefined) => (host ? `${id}@${host}` : id);
 
 export interface Plan {
   cluster: string;
@@ -32,17 +37,26 @@ export interface Plan {
 export function planUp(desired: DesiredState, observed: ObservedState): Plan {
   const steps: Step[] = [];
   const byService = new Map(observed.containers.map((c) => [c.service, c]));
-  const base: string[] = [];
-
-  if (!observed.network) {
-    steps.push({ id: `network:${desired.network}`, kind: 'create-network', name: desired.network, dependsOn: [] });
-    base.push(`network:${desired.network}`);
-  }
+  // Per host (undefined = local): the network step services there wait for, and volume steps.
+  const baseOf = new Map<string | undefined, string[]>();
   const volumeSteps = new Map<string, string>();
-  for (const v of desired.volumes) {
-    if (!observed.volumes.includes(v)) {
-      steps.push({ id: `volume:${v}`, kind: 'create-volume', name: v, dependsOn: [] });
-      volumeSteps.set(v, `volume:${v}`);
+  const hostList: (string | undefined)[] = desired.hosts ? desired.hosts.map((h) => (h === 'local' ? undefined : h)) : [undefined];
+  for (const host of hostList) {
+    const net = host ? (observed.remote?.[host]?.network ?? null) : observed.network;
+    const base: string[] = [];
+    if (!net) {
+      const id = onHost(`network:${desired.network}`, host);
+      steps.push({ id, kind: 'create-network', name: desired.network, dependsOn: [], ...at(host) });
+      base.push(id);
+    }
+    baseOf.set(host, base);
+    const have = host ? (observed.remote?.[host]?.volumes ?? []) : observed.volumes;
+    for (const v of host ? (desired.hostVolumes?.[host] ?? []) : desired.volumes) {
+      if (!have.includes(v)) {
+        const id = onHost(`volume:${v}`, host);
+        steps.push({ id, kind: 'create-volume', name: v, dependsOn: [], ...at(host) });
+        volumeSteps.set(onHost(v, host), id);
+      }
     }
   }
 
@@ -53,23 +67,28 @@ export function planUp(desired: DesiredState, observed: ObservedState): Plan {
 
   for (const d of desired.containers) {
     const o = byService.get(d.service);
-    const volDeps = d.options.HostConfig.Mounts?.map((m) => volumeSteps.get(m.Source)).filter((x): x is string => !!x) ?? [];
-    const deps = [...base, ...volDeps];
+    const volDeps = d.options.HostConfig.Mounts?.map((m) => volumeSteps.get(onHost(m.Source, d.host))).filter((x): x is string => !!x) ?? [];
+    const deps = [...(baseOf.get(d.host) ?? []), ...volDeps];
     let stepId: string | null = null;
-    if (!o) {
+    if (o && o.host !== d.host) {
+      // Moved to another host: remove it where it runs, create it where it belongs.
+      steps.push({ id: `remove:${d.service}`, kind: 'remove', service: d.service, containerId: o.id, name: o.name, dependsOn: [], ...at(o.host) });
       stepId = `create:${d.service}`;
-      steps.push({ id: stepId, kind: 'create', service: d.service, image: d.options.Image, dependsOn: deps });
+      steps.push({ id: stepId, kind: 'create', service: d.service, image: d.options.Image, dependsOn: [...deps, `remove:${d.service}`], ...at(d.host) });
+    } else if (!o) {
+      stepId = `create:${d.service}`;
+      steps.push({ id: stepId, kind: 'create', service: d.service, image: d.options.Image, dependsOn: deps, ...at(d.host) });
     } else if (o.configHash !== d.configHash) {
       stepId = `recreate:${d.service}`;
-      steps.push({ id: stepId, kind: 'recreate', service: d.service, image: d.options.Image, containerId: o.id, dependsOn: deps });
+      steps.push({ id: stepId, kind: 'recreate', service: d.service, image: d.options.Image, containerId: o.id, dependsOn: deps, ...at(d.host) });
     } else if (o.state !== 'running') {
       stepId = `start:${d.service}`;
-      steps.push({ id: stepId, kind: 'start', service: d.service, containerId: o.id, dependsOn: deps });
+      steps.push({ id: stepId, kind: 'start', service: d.service, containerId: o.id, dependsOn: deps, ...at(d.host) });
     }
     if (stepId) upStep.set(d.service, stepId);
     if (stepId || (o && o.health === 'starting')) {
       const w = `wait:${d.service}`;
-      steps.push({ id: w, kind: 'wait-healthy', service: d.service, dependsOn: stepId ? [stepId] : [] });
+      steps.push({ id: w, kind: 'wait-healthy', service: d.service, dependsOn: stepId ? [stepId] : [], ...at(d.host) });
       waitStep.set(d.service, w);
       if (d.role === 'api') apiChanged.push(d.service);
     }
@@ -98,7 +117,7 @@ export function planUp(desired: DesiredState, observed: ObservedState): Plan {
   if (!balancerUp && byService.has('balancer') && (observed.balancerConfHash !== desired.nginxConfHash || nodesRestarted)) {
     reloadId = 'reload:balancer';
     const deps = apiChanged.map((s) => waitStep.get(s)!).filter(Boolean);
-    steps.push({ id: reloadId, kind: 'reload-balancer', dependsOn: deps });
+    steps.push({ id: reloadId, kind: 'reload-balancer', dependsOn: deps, ...at(byService.get('balancer')!.host) });
   }
 
   for (const o of leaving) {
@@ -107,7 +126,7 @@ export function planUp(desired: DesiredState, observed: ObservedState): Plan {
       if (reloadId) deps.push(reloadId);
       else if (balancerUp) deps.push(balancerUp);
     }
-    steps.push({ id: `remove:${o.service}`, kind: 'remove', service: o.service, containerId: o.id, name: o.name, dependsOn: deps });
+    steps.push({ id: `remove:${o.service}`, kind: 'remove', service: o.service, containerId: o.id, name: o.name, dependsOn: deps, ...at(o.host) });
   }
   return { cluster: desired.cluster, steps };
 }
@@ -120,19 +139,31 @@ export function planDown(observed: ObservedState, opts: { keepData: boolean }): 
   const apis = observed.containers.filter((c) => c.role === 'api' || c.role === 'worker');
   const rest = observed.containers.filter((c) => c.role !== 'balancer' && c.role !== 'api' && c.role !== 'worker');
   const balancerIds = balancers.map((c) => `remove:${c.service}`);
-  for (const c of balancers) steps.push({ id: `remove:${c.service}`, kind: 'remove', service: c.service, containerId: c.id, name: c.name, dependsOn: [] });
-  for (const c of apis) steps.push({ id: `remove:${c.service}`, kind: 'remove', service: c.service, containerId: c.id, name: c.name, dependsOn: balancerIds });
+  for (const c of balancers) steps.push({ id: `remove:${c.service}`, kind: 'remove', service: c.service, containerId: c.id, name: c.name, dependsOn: [], ...at(c.host) });
+  for (const c of apis) steps.push({ id: `remove:${c.service}`, kind: 'remove', service: c.service, containerId: c.id, name: c.name, dependsOn: balancerIds, ...at(c.host) });
   const apiIds = apis.map((c) => `remove:${c.service}`);
-  for (const c of rest) steps.push({ id: `remove:${c.service}`, kind: 'remove', service: c.service, containerId: c.id, name: c.name, dependsOn: [...balancerIds, ...apiIds] });
+  for (const c of rest) steps.push({ id: `remove:${c.service}`, kind: 'remove', service: c.service, containerId: c.id, name: c.name, dependsOn: [...balancerIds, ...apiIds], ...at(c.host) });
   const all = observed.containers.map((c) => `remove:${c.service}`);
-  if (observed.network) steps.push({ id: `network-rm:${observed.network.name}`, kind: 'remove-network', name: observed.network.name, dependsOn: all });
-  if (!opts.keepData) {
-    for (const v of observed.volumes) steps.push({ id: `volume-rm:${v}`, kind: 'remove-volume', name: v, dependsOn: all });
+  const places: [string | undefined, { network: { name: string } | null; volumes: string[] }][] = [
+    [undefined, { network: observed.network, volumes: observed.volumes }],
+    ...Object.entries(observed.remote ?? {}),
+  ];
+  for (const [host, found] of places) {
+    const onThis = observed.containers.filter((c) => c.host === host).map((c) => `remove:${c.service}`);
+    const deps = host === undefined && !observed.remote ? all : onThis;
+    if (found.network) steps.push({ id: onHost(`network-rm:${found.network.name}`, host), kind: 'remove-network', name: found.network.name, dependsOn: deps, ...at(host) });
+    if (!opts.keepData) {
+      for (const v of found.volumes) steps.push({ id: onHost(`volume-rm:${v}`, host), kind: 'remove-volume', name: v, dependsOn: deps, ...at(host) });
+    }
   }
   return { cluster: observed.cluster, steps };
 }
 
 export function stepLabel(s: Step): string {
+  return s.host ? `${baseLabel(s)} on ${s.host}` : baseLabel(s);
+}
+
+function baseLabel(s: Step): string {
   switch (s.kind) {
     case 'create-network':
       return `create network ${s.name}`;

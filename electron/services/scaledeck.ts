@@ -29,7 +29,9 @@ import {
 import { describeEngineHost, EngineClient } from '../docker/client.ts';
 import { buildDesired, type DesiredState } from '../engine/desired.ts';
 import { executePlan } from '../engine/execute.ts';
-import { healthFromStatus, observe, serviceOrder, type ObservedState } from '../engine/observe.ts';
+import { healthFromStatus, observe, observeAll, serviceOrder, type ObservedState } from '../engine/observe.ts';
+import { hostOf, hostsOf, LOCAL, usesHosts, type HostAddresses } from '../../shared/generate/placement.ts';
+import { transferImage } from '../ssh/transfer.ts';
 import { formatPlan, planDown, planUp, stepLabel, toPlanView, type Plan } from '../engine/plan.ts';
 import { Workspace } from '../workspace/workspace.ts';
 import { EventBus } from './events.ts';
@@ -190,19 +192,92 @@ export class ScaleDeck {
     return r.spec;
   }
 
-  private desiredOf(spec: ClusterSpec, observed: ObservedState): DesiredState {
-    return buildDesired(spec, this.workspace.secrets(spec.name), observed.apiColor);
+  private desiredOf(spec: ClusterSpec, observed: ObservedState, secrets = this.workspace.secrets(spec.name)): DesiredState {
+    if (!usesHosts(spec)) return buildDesired(spec, secrets, observed.apiColor);
+    try {
+      return buildDesired(spec, secrets, observed.apiColor, this.hostAddresses());
+    } catch (err) {
+      if (err instanceof ScaleDeckError) throw err;
+      throw new ScaleDeckError('BAD_REQUEST', `Placement of "${spec.name}": ${(err as Error).message}.`);
+    }
+  }
+
+  /** Advertise address of every known host (local: SCALEDECK_LOCAL_ADVERTISE, when set). */
+  private hostAddresses(): HostAddresses {
+    const addrs: HostAddresses = Object.fromEntries(this.hosts().list().map((h) => [h.name, h.advertise]));
+    if (process.env.SCALEDECK_LOCAL_ADVERTISE) addrs[LOCAL] = process.env.SCALEDECK_LOCAL_ADVERTISE;
+    return addrs;
+  }
+
+  /** Hosts a cluster has things on: those of the spec, and of the stored spec (things may remain there). */
+  private clusterHosts(name: string, spec: ClusterSpec | null): string[] {
+    const hs = new Set<string>([LOCAL]);
+    if (spec && usesHosts(spec)) hostsOf(spec).forEach((h) => hs.add(h));
+    const yaml = this.workspace.readSpec(name);
+    if (yaml) {
+      const r = parseSpecYaml(yaml, this.imageSet);
+      if (r.ok && usesHosts(r.spec)) hostsOf(r.spec).forEach((h) => hs.add(h));
+    }
+    return [...hs];
+  }
+
+  /** The engine of each host (local and remote, connected); a host that cannot be reached throws, naming it. */
+  async enginesFor(hosts: string[]): Promise<Map<string, EngineClient>> {
+    for (const h of hosts) if (h !== LOCAL) this.hosts().store.get(h); // NOT_FOUND with the hint
+    const pairs = await Promise.all(hosts.map(async (h) => [h, h === LOCAL ? this.engine : await this.hosts().engine(h)] as const));
+    return new Map(pairs);
+  }
+
+  /** Observe a cluster on every engine it uses (only the local one when it uses no hosts). */
+  async observeCluster(name: string, spec: ClusterSpec | null, opts: { readBalancerConf?: boolean } = {}): Promise<{ observed: ObservedState; engines: Map<string, EngineClient> }> {
+    const hosts = this.clusterHosts(name, spec);
+    if (hosts.length === 1) return { observed: await observe(this.engine, name, opts), engines: new Map([[LOCAL, this.engine]]) };
+    const engines = await this.enginesFor(hosts);
+    return { observed: await observeAll(engines, name, opts), engines };
+  }
+
+  /**
+   * Images for steps on remote hosts: present there, else copied from the local engine over SSH
+   * (no registry needed), else pulled by the host. One error lists every image that is missing.
+   */
+  private async ensureRemoteImages(plan: Plan, engines: Map<string, EngineClient>): Promise<void> {
+    const wanted = new Map<string, Set<string>>();
+    for (const s of plan.steps) {
+      if ((s.kind === 'create' || s.kind === 'recreate') && s.host) {
+        if (!wanted.has(s.host)) wanted.set(s.host, new Set());
+        wanted.get(s.host)!.add(s.image);
+      }
+    }
+    const missing: string[] = [];
+    for (const [host, images] of wanted) {
+      const remote = engines.get(host)!;
+      for (const image of images) {
+        if (await remote.imageExists(image)) continue;
+        if (await this.engine.imageExists(image).catch(() => false)) {
+          await transferImage(this.engine, remote, image);
+          continue;
+        }
+        try {
+          await remote.pull(image);
+        } catch (err) {
+          missing.push(`  ${image} on ${host}: not there, not on this machine to copy, and pulling failed (${((err as Error).message ?? '').split('\n')[0]})`);
+        }
+      }
+    }
+    if (missing.length) {
+      throw new ScaleDeckError('IMAGE_MISSING', `Images the cluster needs are missing. Nothing was created.\n${missing.join('\n')}`, 'Build the image on this machine (it is then copied over SSH), or push it to a registry the hosts can pull from.');
+    }
   }
 
   async planFromYaml(yaml: string): Promise<PlanView> {
     const spec = parseOrThrow(yaml, this.imageSet);
-    const observed = await observe(this.engine, spec.name);
-    return toPlanView(planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name), observed.apiColor), observed));
+    const { observed } = await this.observeCluster(spec.name, spec);
+    return toPlanView(planUp(this.desiredOf(spec, observed, this.workspace.peekSecrets(spec.name)), observed));
   }
 
   async planFor(name: string): Promise<PlanView> {
     const spec = this.storedSpec(name);
-    const observed = await observe(this.engine, name);
+    const { observed } = await this.observeCluster(name, spec);
     return toPlanView(planUp(this.desiredOf(spec, observed), observed));
   }
 
@@ -210,9 +285,9 @@ export class ScaleDeck {
   async dryRun(yaml: string): Promise<{ plan: Plan; text: string }> {
     const spec = parseOrThrow(yaml, this.imageSet);
     await this.engine.version();
-    const observed = await observe(this.engine, spec.name);
+    const { observed } = await this.observeCluster(spec.name, spec);
     // A dry run writes nothing: it reads existing secrets, or uses placeholders for a new cluster.
-    const plan = planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name), observed.apiColor), observed);
+    const plan = planUp(this.desiredOf(spec, observed, this.workspace.peekSecrets(spec.name)), observed);
     return { plan, text: formatPlan(plan) };
   }
 
@@ -238,15 +313,18 @@ export class ScaleDeck {
     }
     return this.withCluster(spec.name, kind, async () => {
       await this.engine.version();
-      const observed = await observe(this.engine, spec.name);
+      const { observed, engines } = await this.observeCluster(spec.name, spec);
       const desired = this.desiredOf(spec, observed);
       const plan = planUp(desired, observed);
-      await checkImages(this.engine, plan);
+      await checkImages(this.engine, { ...plan, steps: plan.steps.filter((s) => !s.host) });
+      await this.ensureRemoteImages(plan, engines);
       if (plan.steps.some((s) => (s.kind === 'create' || s.kind === 'recreate') && s.service === 'balancer')) {
-        await checkPort(this.engine, spec, observed);
+        const lbHost = hostOf(spec, 'balancer');
+        if (lbHost === LOCAL) await checkPort(this.engine, spec, observed);
+        else await checkRemotePort(engines.get(lbHost)!, lbHost, spec, observed);
       }
       this.workspace.writeSpec(spec.name, yaml.endsWith('\n') ? yaml : `${yaml}\n`);
-      return { plan, desired };
+      return { plan, desired, engines };
     });
   }
 
@@ -264,7 +342,7 @@ export class ScaleDeck {
   async down(name: string, opts: { keepData: boolean }): Promise<StartedOperation> {
     return this.withCluster(name, 'down', async () => {
       await this.engine.version();
-      const observed = await observe(this.engine, name, { readBalancerConf: false });
+      const { observed, engines } = await this.observeCluster(name, null, { readBalancerConf: false });
       const known = this.workspace.readSpec(name) !== null;
       if (!known && observed.containers.length === 0 && !observed.network && observed.volumes.length === 0) {
         throw new ScaleDeckError('NOT_FOUND', `No cluster named "${name}": nothing in the workspace and nothing on the engine carries its label.`, 'List clusters with `scaledeck status`.');
@@ -272,6 +350,7 @@ export class ScaleDeck {
       return {
         plan: planDown(observed, opts),
         desired: null,
+        engines,
         after: () => {
           void this.metrics.stop(name);
           if (!opts.keepData) this.workspace.remove(name);
@@ -293,7 +372,7 @@ export class ScaleDeck {
   private async withCluster(
     cluster: string,
     kind: OperationKind,
-    prepare: () => Promise<{ plan: Plan; desired: DesiredState | null; after?: () => void }>,
+    prepare: () => Promise<{ plan: Plan; desired: DesiredState | null; after?: () => void; engines?: Map<string, EngineClient> }>,
   ): Promise<StartedOperation> {
     return this.runOperation(cluster, kind, async () => {
       const prepared = await prepare();
@@ -301,7 +380,11 @@ export class ScaleDeck {
         planText: formatPlan(prepared.plan),
         steps: prepared.plan.steps.map((s) => ({ id: s.id, label: stepLabel(s) })),
         run: async (update) => {
-          await executePlan(this.engine, prepared.plan, prepared.desired, { onStep: update });
+          const engines = prepared.engines;
+          await executePlan(this.engine, prepared.plan, prepared.desired, {
+            onStep: update,
+            engineFor: engines ? (h) => engines.get(h) ?? this.engine : undefined,
+          });
           prepared.after?.();
         },
       };
@@ -391,7 +474,16 @@ export class ScaleDeck {
       const n = c.labels[LABEL.cluster];
       if (n) names.add(n);
     }
+    // Multi-host clusters: their containers on every host (a host that cannot be reached counts none).
+    const remoteViews = new Map<string, Parameters<ScaleDeck['summarize']>[1]>();
+    for (const name of names) {
+      if (this.clusterHosts(name, null).length === 1) continue;
+      const { observed } = await this.observeCluster(name, null, { readBalancerConf: false }).catch(() => ({ observed: null }));
+      remoteViews.set(name, (observed?.containers ?? []).map((c) => ({ role: c.role, state: c.state, health: c.health, hostPorts: c.hostPorts, host: c.host })));
+    }
     return [...names].sort().map((name) => {
+      const rv = remoteViews.get(name);
+      if (rv) return this.summarize(name, rv);
       const mine = containers.filter((c) => c.labels[LABEL.cluster] === name);
       const views = mine.map((c) => ({
         role: c.labels[LABEL.role] ?? 'unknown',
@@ -406,7 +498,7 @@ export class ScaleDeck {
 
   private summarize(
     name: string,
-    views: { role: string; state: string; health: string; hostPorts: number[]; hostIps?: (string | undefined)[] }[],
+    views: { role: string; state: string; health: string; hostPorts: number[]; hostIps?: (string | undefined)[]; host?: string }[],
   ): ClusterSummary {
     let expected: number | null = null;
     let apiReplicas: number | null = null;
@@ -429,7 +521,10 @@ export class ScaleDeck {
     else if (expected !== null && views.length < expected) state = 'partial';
     else if (healthy === views.length) state = 'running';
     else state = starting ? 'starting' : 'degraded';
-    const lbPort = views.find((v) => v.role === 'balancer')?.hostPorts[0];
+    const lb = views.find((v) => v.role === 'balancer');
+    const lbPort = lb?.hostPorts[0];
+    // A balancer on a remote host is reached at that host's advertise address.
+    if (lb?.host) bind = this.hosts().list().find((h) => h.name === lb.host)?.advertise ?? lb.host;
     return {
       name,
       managed: yaml !== null,
@@ -442,7 +537,7 @@ export class ScaleDeck {
   }
 
   async getCluster(name: string): Promise<ClusterDetail> {
-    const observed: ObservedState = await observe(this.engine, name, { readBalancerConf: false });
+    const { observed } = await this.observeCluster(name, null, { readBalancerConf: false });
     const yaml = this.workspace.readSpec(name);
     let desired: DesiredState | null = null;
     let spec: ClusterSpec | null = null;
@@ -469,14 +564,25 @@ export class ScaleDeck {
         health: c.health,
         status: c.status,
         upToDate: desired ? (d ? d.configHash === c.configHash : false) : null,
+        ...(c.host ? { host: c.host } : {}),
       };
     });
     containers.sort((a, b) => serviceOrder(a.service) - serviceOrder(b.service));
     const summary = this.summarize(
       name,
-      observed.containers.map((c) => ({ role: c.role, state: c.state, health: c.health, hostPorts: c.hostPorts })),
+      observed.containers.map((c) => ({ role: c.role, state: c.state, health: c.health, hostPorts: c.hostPorts, host: c.host })),
     );
     return { ...summary, spec, specYaml: yaml, containers, network: observed.network?.name ?? null, volumes: observed.volumes };
+  }
+}
+
+async function checkRemotePort(engine: EngineClient, host: string, spec: ClusterSpec, observed: ObservedState): Promise<void> {
+  const { port } = spec.balancer;
+  const own = observed.containers.find((c) => c.role === 'balancer');
+  if (own?.host === host && own.hostPorts.includes(port)) return;
+  const published = (await engine.publishedPorts()).find((p) => p.hostPort === port);
+  if (published) {
+    throw new ScaleDeckError('PORT_IN_USE', `balancer/port: ${port} on host ${host} is already published by container ${published.container}. Nothing was created.`, `Choose another port, or stop ${published.container} on ${host}.`);
   }
 }
 

@@ -18,6 +18,8 @@ export interface ContainerView {
   status: string;
   /** False when the container's config hash differs from what the spec asks for. */
   upToDate: boolean | null;
+  /** The remote host it runs on (absent: the local engine). */
+  host?: string;
 }
 
 export type ClusterState = 'running' | 'degraded' | 'starting' | 'stopped' | 'partial' | 'empty';
