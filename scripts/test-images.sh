@@ -347,8 +347,25 @@ if ! iptables -t nat -L >/dev/null 2>&1; then
   update-alternatives --set iptables /usr/sbin/iptables-legacy >/dev/null
   update-alternatives --set ip6tables /usr/sbin/ip6tables-legacy >/dev/null
 fi
+# Without --privileged the cgroup hierarchies are mounted read-only, and the inner engine could not
+# start containers. cgroup v1: mount each hierarchy again, read-write (CAP_SYS_ADMIN allows it);
+# cgroup v2: the usual nesting (move ourselves to a leaf, delegate the controllers).
+if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+  mount -o remount,rw /sys/fs/cgroup 2>/dev/null || true
+  mkdir -p /sys/fs/cgroup/init
+  xargs -rn1 </sys/fs/cgroup/cgroup.procs >/sys/fs/cgroup/init/cgroup.procs 2>/dev/null || true
+  sed -e 's/ / +/g' -e 's/^/+/' </sys/fs/cgroup/cgroup.controllers >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
+else
+  for d in /sys/fs/cgroup/*; do
+    [ -d "$d" ] && [ ! -L "$d" ] || continue
+    n=${d##*/}
+    o=$n; [ "$n" = systemd ] && o=none,name=systemd
+    if grep -q " $d cgroup ro," /proc/mounts; then umount "$d" && mount -t cgroup -o "$o" cgroup "$d"; fi
+  done
+fi
 mkdir -p /var/lib/docker
-dockerd --storage-driver=vfs >/var/log/dockerd.log 2>&1 &
+# Inner containers' cgroups under one parent of their own, apart from the outer engine's.
+dockerd --storage-driver=vfs --cgroup-parent=/scaledeck-lab >/var/log/dockerd.log 2>&1 &
 exec /usr/sbin/sshd -D -e
 EOF
   chmod 755 "$root/usr/local/bin/lab-host-start"

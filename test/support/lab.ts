@@ -70,13 +70,24 @@ export async function startLab(count: number): Promise<Lab> {
     },
   };
   try {
-    await docker('network', 'create', '--label', `io.scaledeck.lab=${id}`, network);
+    // A subnet of our own, so a host keeps its address when it is stopped and started again
+    // (its advertise address). Random /24s in 10.200-249.x; retried when one is taken.
+    let prefix = '';
+    for (let attempt = 0; !prefix; attempt++) {
+      const p = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 256)}`;
+      try {
+        await docker('network', 'create', '--label', `io.scaledeck.lab=${id}`, '--subnet', `${p}.0/24`, network);
+        prefix = p;
+      } catch (err) {
+        if (attempt >= 8) throw err;
+      }
+    }
     for (let i = 1; i <= count; i++) {
       const hostKey = utils.generateKeyPairSync('ed25519');
       const sshPort = await freePort();
       const container = `${id}-h${i}`;
       await docker(
-        'run', '-d', '--name', container, '--hostname', `h${i}`, '--network', network,
+        'run', '-d', '--name', container, '--hostname', `h${i}`, '--network', network, '--ip', `${prefix}.${10 + i}`,
         '--label', `io.scaledeck.lab=${id}`,
         '--cap-add=ALL', '--cap-drop=SYS_RESOURCE', '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined',
         '--tmpfs', '/var/lib/docker:exec',
@@ -89,12 +100,15 @@ export async function startLab(count: number): Promise<Lab> {
       const ip = await docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container);
       hosts.push({ name: `h${i}`, container, address: '127.0.0.1', sshPort, ip, fingerprint: fingerprint(hostKey.public) });
     }
-    for (const h of hosts) {
-      await waitFor(async () => (await docker('exec', h.container, 'docker', 'version', '--format', '{{.Server.Version}}').catch(() => '')) !== '', 90_000, `dockerd in ${h.container}`);
-    }
+    for (const h of hosts) await labHostReady(h);
     return lab;
   } catch (err) {
     await lab.cleanup();
     throw err;
   }
+}
+
+/** Wait until a lab host's own engine answers (after start or restart). */
+export async function labHostReady(h: LabHost): Promise<void> {
+  await waitFor(async () => (await docker('exec', h.container, 'docker', 'version', '--format', '{{.Server.Version}}').catch(() => '')) !== '', 90_000, `dockerd in ${h.container}`);
 }
