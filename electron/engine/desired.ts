@@ -72,7 +72,7 @@ export function buildDesired(spec: ClusterSpec, secrets: Secrets, color: Color =
     placed.hosts = hostsOf(spec);
     placed.hostVolumes = {};
     for (const m of model) {
-      if (m.host) (placed.hostVolumes[m.host] ??= []).push(...m.volumes.map((v) => names.volume(spec.name, v.name)));
+      if (m.host && m.volumes.length) (placed.hostVolumes[m.host] ??= []).push(...m.volumes.map((v) => names.volume(spec.name, v.name)));
     }
   }
   return {

@@ -361,8 +361,13 @@ export class ScaleDeck {
   }
 
   exportFiles(args: { name: string } | { yaml: string }) {
-    if (args && 'yaml' in args) return generateExport(parseOrThrow(args.yaml, this.imageSet));
-    return generateExport(this.storedSpec(requireName((args as { name: string })?.name)));
+    const spec = args && 'yaml' in args ? parseOrThrow(args.yaml, this.imageSet) : this.storedSpec(requireName((args as { name: string })?.name));
+    if (!usesHosts(spec)) return generateExport(spec);
+    try {
+      return generateExport(spec, this.hostAddresses());
+    } catch (err) {
+      throw new ScaleDeckError('BAD_REQUEST', `Export of "${spec.name}": ${(err as Error).message}.`);
+    }
   }
 
   /**
