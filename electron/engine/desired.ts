@@ -9,6 +9,8 @@ import {
   type CreateOptions,
   type Secrets,
   type ServiceModel,
+  type TlsMaterial,
+  NGINX_CONF_PATH,
 } from '../../shared/generate/index.ts';
 import type { ClusterSpec } from '../../shared/spec/index.ts';
 import { hostsOf, usesHosts, type HostAddresses } from '../../shared/generate/placement.ts';
@@ -55,13 +57,14 @@ export function canonicalJson(value: unknown): string {
  * What the spec asks for, with a config hash per container. The balancer's hash leaves out its
  * nginx.conf: a changed upstream list is applied by a checked reload, not by recreating NGINX.
  */
-export function buildDesired(spec: ClusterSpec, secrets: Secrets, color: Color = 'blue', addrs?: HostAddresses): DesiredState {
+export function buildDesired(spec: ClusterSpec, secrets: Secrets, color: Color = 'blue', addrs?: HostAddresses, tls?: TlsMaterial): DesiredState {
   const nginxConf = generateNginxConf(spec, defaultUpstream(spec, color, addrs));
-  const model = buildServiceModel(spec, nginxConf, color, addrs);
+  const model = buildServiceModel(spec, nginxConf, color, addrs, tls);
   const containers = model.map((m): DesiredContainer => {
     const options = toCreateOptions(spec.name, m, secrets);
     // Env order carries no meaning: sorted, so reordering api/env does not recreate every node.
-    const hashed = { options: { ...options, Env: [...options.Env].sort() }, files: m.files.filter(() => m.role !== 'balancer').map((f) => [f.path, f.content]) };
+    // (The balancer's TLS files count: a new certificate recreates it. Its nginx.conf does not.)
+    const hashed = { options: { ...options, Env: [...options.Env].sort() }, files: m.files.filter((f) => m.role !== 'balancer' || f.path !== NGINX_CONF_PATH).map((f) => [f.path, f.content]) };
     const configHash = sha256(canonicalJson(hashed));
     options.Labels[LABEL.configHash] = configHash;
     return { ...(m.host ? { host: m.host } : {}), service: m.key, role: m.role, slot: m.slot, model: m, options, configHash };

@@ -98,3 +98,29 @@ describe('placement', () => {
     expect(bundle['nginx.conf']).toContain('server 10.0.0.2:13002 ');
   });
 });
+
+describe('balancer TLS', () => {
+  it('needs cert + key or self_signed, on a port apart from the HTTP one', () => {
+    const bad = (tls: unknown) => {
+      const r = validateSpec({ name: 'shop', balancer: { port: 8080, tls } });
+      return r.ok ? [] : r.errors.map((e) => `${e.path}: ${e.message}`);
+    };
+    expect(bad({ cert: '/c.pem' })[0]).toMatch(/balancer\/tls: needs both cert and key/);
+    expect(bad({ self_signed: true, cert: '/c.pem', key: '/k.pem' })[0]).toMatch(/either cert \+ key, or self_signed/);
+    expect(bad({ self_signed: true, port: 8080 })[0]).toMatch(/balancer\/tls\/port: must differ/);
+    expect(bad({ self_signed: true })).toEqual([]);
+  });
+
+  it('serves HTTPS on 443 with the certificate files and redirects HTTP to the HTTPS host port', () => {
+    const d = buildDesired(spec({ balancer: { port: 8080, tls: { self_signed: true, port: 8443 } } }), secrets, 'blue', undefined, { cert: 'CERT', key: 'KEY' });
+    const lb = d.containers.find((c) => c.service === 'balancer')!;
+    expect(lb.options.HostConfig.PortBindings).toEqual({ '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '443/tcp': [{ HostIp: '127.0.0.1', HostPort: '8443' }] });
+    expect(lb.model.files.map((f) => [f.path, f.content])).toContainEqual(['/etc/scaledeck/tls/key.pem', 'KEY']);
+    expect(d.nginxConf).toContain('return 301 https://$host:8443$request_uri;');
+    expect(d.nginxConf).toContain('listen 443 ssl;');
+    expect(d.nginxConf).toContain('ssl_certificate /etc/scaledeck/tls/cert.pem;');
+    // A new certificate recreates the balancer (its hash counts the TLS files).
+    const d2 = buildDesired(spec({ balancer: { port: 8080, tls: { self_signed: true, port: 8443 } } }), secrets, 'blue', undefined, { cert: 'CERT2', key: 'KEY' });
+    expect(d2.containers.find((c) => c.service === 'balancer')!.configHash).not.toBe(lb.configHash);
+  });
+});

@@ -39,7 +39,8 @@ import { Upgrades } from '../upgrades/service.ts';
 import { LogFollowers } from './logs.ts';
 import { MetricsService } from './metrics.ts';
 import { LoadTestManager } from '../loadtest/manager.ts';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { checkImages, checkPort } from './preflight.ts';
 import { HostsService } from '../ssh/service.ts';
 
@@ -192,14 +193,35 @@ export class ScaleDeck {
     return r.spec;
   }
 
-  private desiredOf(spec: ClusterSpec, observed: ObservedState, secrets = this.workspace.secrets(spec.name)): DesiredState {
-    if (!usesHosts(spec)) return buildDesired(spec, secrets, observed.apiColor);
+  private desiredOf(spec: ClusterSpec, observed: ObservedState, secrets?: ReturnType<Workspace['secrets']>): DesiredState {
+    const peek = secrets !== undefined;
+    secrets ??= this.workspace.secrets(spec.name);
+    const tls = this.tlsMaterial(spec, peek);
+    if (!usesHosts(spec)) return buildDesired(spec, secrets, observed.apiColor, undefined, tls);
     try {
-      return buildDesired(spec, secrets, observed.apiColor, this.hostAddresses());
+      return buildDesired(spec, secrets, observed.apiColor, this.hostAddresses(), tls);
     } catch (err) {
       if (err instanceof ScaleDeckError) throw err;
       throw new ScaleDeckError('BAD_REQUEST', `Placement of "${spec.name}": ${(err as Error).message}.`);
     }
+  }
+
+  /** The balancer's certificate and key: the user's files, or the cluster's self-signed pair. */
+  tlsMaterial(spec: ClusterSpec, peek = false): { cert: string; key: string } | undefined {
+    const tls = spec.balancer.tls;
+    if (!tls) return undefined;
+    if (tls.self_signed) return this.workspace.selfSignedTls(spec.name, peek);
+    const read = (what: 'cert' | 'key', path: string) => {
+      try {
+        return readFileSync(resolvePath(path), 'utf8');
+      } catch (err) {
+        throw new ScaleDeckError('BAD_REQUEST', `balancer/tls/${what}: cannot read ${resolvePath(path)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, 'Give the path of a PEM file (absolute, or relative to where you run scaledeck).');
+      }
+    };
+    const material = { cert: read('cert', tls.cert!), key: read('key', tls.key!) };
+    if (!/-----BEGIN CERTIFICATE-----/.test(material.cert)) throw new ScaleDeckError('BAD_REQUEST', `balancer/tls/cert: ${tls.cert} is not a PEM certificate.`);
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(material.key)) throw new ScaleDeckError('BAD_REQUEST', `balancer/tls/key: ${tls.key} is not a PEM private key.`);
+    return material;
   }
 
   /** Advertise address of every known host (local: SCALEDECK_LOCAL_ADVERTISE, when set). */
@@ -527,7 +549,15 @@ export class ScaleDeck {
     else if (healthy === views.length) state = 'running';
     else state = starting ? 'starting' : 'degraded';
     const lb = views.find((v) => v.role === 'balancer');
-    const lbPort = lb?.hostPorts[0];
+    let lbPort = lb?.hostPorts[0];
+    let scheme = 'http';
+    if (yaml && lb) {
+      const r = parseSpecYaml(yaml, this.imageSet);
+      if (r.ok && r.spec.balancer.tls && lb.hostPorts.includes(r.spec.balancer.tls.port)) {
+        scheme = 'https';
+        lbPort = r.spec.balancer.tls.port;
+      } else if (r.ok && lb.hostPorts.includes(r.spec.balancer.port)) lbPort = r.spec.balancer.port;
+    }
     // A balancer on a remote host is reached at that host's advertise address.
     if (lb?.host) bind = this.hosts().list().find((h) => h.name === lb.host)?.advertise ?? lb.host;
     return {
@@ -536,7 +566,7 @@ export class ScaleDeck {
       state,
       counts: { total: views.length, running, healthy },
       apiReplicas,
-      url: lbPort ? `http://${bind}:${lbPort}/` : null,
+      url: lbPort ? `${scheme}://${bind}:${lbPort}/` : null,
       activeOperation: this.busy.get(name) ?? null,
     };
   }

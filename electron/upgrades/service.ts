@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ScaleDeckError } from '../../shared/api/errors.ts';
 import type { StepProgress, UpgradeRecord, UpgradeRequest } from '../../shared/api/types.ts';
-import type { Color } from '../../shared/generate/index.ts';
+import { usesHosts, type Color } from '../../shared/generate/index.ts';
 import { parseSpecYaml, type ClusterSpec } from '../../shared/spec/index.ts';
 import { buildDesired } from '../engine/desired.ts';
 import { executePlan } from '../engine/execute.ts';
@@ -127,6 +127,14 @@ export class Upgrades {
     const toYaml = this.changedYaml(fromYaml!, req);
     const from = this.parse(fromYaml!, 'the current spec');
     const to = this.parse(toYaml, 'the upgraded spec');
+    if (usesHosts(from) || usesHosts(to)) {
+      // Upgrades drive one engine; refuse rather than act on the wrong one.
+      throw new ScaleDeckError(
+        'BAD_REQUEST',
+        `Cluster "${cluster}" is spread over hosts; zero-downtime upgrades of such clusters are not supported yet.`,
+        'Change the image in the spec and run `scaledeck up` (nodes are recreated; the balancer is reloaded once they are healthy).',
+      );
+    }
     const upgradeId = randomUUID().slice(0, 8);
     const opts: UpgradeOptions = {
       strategy: req.strategy,
@@ -308,7 +316,7 @@ export class Upgrades {
    */
   private async convergeWorkers(spec: ClusterSpec): Promise<void> {
     const observed = await observe(this.app.engine, spec.name, { readBalancerConf: false });
-    const desired = buildDesired(spec, this.app.workspace.secrets(spec.name), observed.apiColor);
+    const desired = buildDesired(spec, this.app.workspace.secrets(spec.name), observed.apiColor, undefined, this.app.tlsMaterial(spec));
     const plan = planUp(desired, observed);
     const steps = plan.steps
       .filter((s) => 'service' in s && s.service.startsWith('worker-'))

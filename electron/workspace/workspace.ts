@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -54,6 +55,26 @@ export class Workspace {
     }
     if (changed) atomicWrite(f, JSON.stringify(current, null, 2), 0o600);
     return current as Secrets;
+  }
+
+  /**
+   * The balancer's self-signed certificate (generated once per cluster with openssl, kept 0600
+   * beside the secrets). `peek` returns placeholders instead of generating (dry runs).
+   */
+  selfSignedTls(cluster: string, peek = false): { cert: string; key: string } {
+    const d = join(this.root, 'clusters', cluster, 'tls');
+    const cert = join(d, 'cert.pem');
+    const key = join(d, 'key.pem');
+    if (!existsSync(cert) || !existsSync(key)) {
+      if (peek) return { cert: 'not-generated-yet', key: 'not-generated-yet' };
+      mkdirSync(d, { recursive: true, mode: 0o700 });
+      const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '825', '-subj', `/CN=${cluster}.scaledeck.local`, '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { encoding: 'utf8' });
+      if (r.status !== 0) {
+        throw new ScaleDeckError('INTERNAL', `Could not generate a self-signed certificate: ${r.error?.message ?? r.stderr.trim()}`, 'Install openssl (`sudo apt-get install -y openssl`), or give balancer/tls cert and key files.');
+      }
+      chmodSync(key, 0o600);
+    }
+    return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
   }
 
   /** Existing secrets, or placeholders, without writing anything (for dry runs and previews). */

@@ -51,6 +51,15 @@ export type SecretName = (typeof SECRET_NAMES)[number];
 export type Secrets = Record<SecretName, string>;
 
 export const NGINX_CONF_PATH = '/etc/scaledeck/nginx.conf';
+export const TLS_CERT_PATH = '/etc/scaledeck/tls/cert.pem';
+export const TLS_KEY_PATH = '/etc/scaledeck/tls/key.pem';
+export const BALANCER_HTTPS_PORT = 443;
+
+/** The balancer's certificate and key (PEM). Export passes none: the files are the user's. */
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+}
 export const BALANCER_HTTP_PORT = 80;
 export const BALANCER_STATUS_PORT = 8081;
 export const PGDATA = '/var/lib/postgresql/data/pgdata';
@@ -105,7 +114,7 @@ function postgresScript(spec: ClusterSpec): string {
   ].join('\n');
 }
 
-export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: Color = 'blue', addrs?: HostAddresses): ServiceModel[] {
+export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: Color = 'blue', addrs?: HostAddresses, tls?: TlsMaterial): ServiceModel[] {
   const { postgres, api, balancer } = spec;
   const pg: ServiceModel = {
     key: 'postgres',
@@ -210,9 +219,17 @@ export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: C
     },
     stopSignal: 'SIGQUIT',
     stopGraceS: 30,
+    // (TLS: the HTTPS port and the certificate files are added below.)
     // NGINX resolves node names when it starts, and should only send traffic to nodes that answer.
     dependsOn: apis.map((a) => ({ key: a.key, condition: 'healthy' as const })),
   };
+  if (balancer.tls) {
+    lb.ports.push({ hostIp: balancer.bind, host: balancer.tls.port, container: BALANCER_HTTPS_PORT });
+    lb.files.push(
+      { path: TLS_CERT_PATH, exportName: 'tls/cert.pem', content: tls?.cert ?? '' },
+      { path: TLS_KEY_PATH, exportName: 'tls/key.pem', content: tls?.key ?? '' },
+    );
+  }
   const all = [pg, redis, ...apis, ...workers, lb];
   return usesHosts(spec) ? placeModel(spec, all, addrs) : all;
 }

@@ -1,5 +1,5 @@
 import type { ClusterSpec } from '../spec/schema.ts';
-import { apiKeys, BALANCER_HTTP_PORT, BALANCER_STATUS_PORT, type Color } from './model.ts';
+import { apiKeys, BALANCER_HTTP_PORT, BALANCER_HTTPS_PORT, BALANCER_STATUS_PORT, TLS_CERT_PATH, TLS_KEY_PATH, type Color } from './model.ts';
 import { addressOf, apiHostPort, hostOf, usesHosts, type HostAddresses } from './placement.ts';
 
 /** One upstream server line. Upgrades pass their own list (new nodes in, old ones `down`). */
@@ -75,9 +75,13 @@ ${servers.join('\n')}
 ${keepalive.join('\n')}
     }
 
-    server {
-        listen ${BALANCER_HTTP_PORT};
-
+${tlsServers(spec)}    server {
+        listen ${spec.balancer.tls ? `${BALANCER_HTTPS_PORT} ssl` : BALANCER_HTTP_PORT};
+${spec.balancer.tls ? `        ssl_certificate ${TLS_CERT_PATH};
+        ssl_certificate_key ${TLS_KEY_PATH};
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache shared:SSL:10m;
+` : ''}
         location / {
             proxy_pass http://api;
             # Keep-alive to the upstream needs HTTP/1.1 and an empty Connection header.
@@ -108,5 +112,19 @@ ${keepalive.join('\n')}
         }
     }
 }
+`;
+}
+
+/** With TLS, plain HTTP only redirects to the HTTPS port the host publishes. */
+function tlsServers(spec: ClusterSpec): string {
+  const tls = spec.balancer.tls;
+  if (!tls) return '';
+  return `    server {
+        listen ${BALANCER_HTTP_PORT};
+        location / {
+            return 301 https://$host:${tls.port}$request_uri;
+        }
+    }
+
 `;
 }

@@ -81,6 +81,15 @@ export const balancerSchema = z.strictObject({
   keepalive: int(0, 1024).default(32),
   backup_nodes: int(0, 63).default(0),
   host: hostName.optional(),
+  /** HTTPS: a certificate and key (PEM files) the user provides, or a generated self-signed pair. */
+  tls: z
+    .strictObject({
+      cert: z.string().min(1, { error: 'must be the path of a PEM certificate' }).optional(),
+      key: z.string().min(1, { error: 'must be the path of a PEM private key' }).optional(),
+      self_signed: z.boolean({ error: 'must be true or false' }).optional(),
+      port: port('host').default(8443),
+    })
+    .optional(),
 });
 
 /** Background workers: the API image with another command, taking jobs from the Redis queue. */

@@ -96,6 +96,13 @@ export function crossChecks(spec: ParsedSpec): SpecError[] {
       message: `must be less than api/replicas (${spec.api.replicas}) so that at least one node takes traffic (got ${spec.balancer.backup_nodes})`,
     });
   }
+  const tls = spec.balancer.tls;
+  if (tls) {
+    const files = !!tls.cert || !!tls.key;
+    if (tls.self_signed && files) errors.push({ path: 'balancer/tls', message: 'give either cert + key, or self_signed: true, not both' });
+    else if (!tls.self_signed && !(tls.cert && tls.key)) errors.push({ path: 'balancer/tls', message: 'needs both cert and key (PEM file paths), or self_signed: true' });
+    if (tls.port === spec.balancer.port) errors.push({ path: 'balancer/tls/port', message: `must differ from balancer/port (${spec.balancer.port}), which then redirects to HTTPS` });
+  }
   if (spec.balancer.backup_nodes > 0 && spec.balancer.algorithm === 'ip_hash') {
     errors.push({
       path: 'balancer/backup_nodes',
