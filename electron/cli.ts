@@ -268,6 +268,7 @@ async function loadtest(args: string[]): Promise<number> {
     stdout: process.stdout,
     stderr: process.stderr,
     allowHosts: url ? [url] : [],
+    cluster: name && !/^https?:\/\//.test(name) ? name : null,
     confirm: process.stdin.isTTY ? askYesNo : undefined,
   });
 }

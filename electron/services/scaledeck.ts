@@ -122,9 +122,10 @@ export class ScaleDeck {
       'metrics.scrapeConfig': (a) => this.metrics.scrapeConfig(requireName(a?.cluster)),
       'loadtests.start': async (a) => {
         // By default only the cluster's own balancer (or 127.0.0.1) is a target.
-        const url = (await this.getCluster(requireName(a?.cluster))).url;
-        if (!url) throw new ScaleDeckError('CONFLICT', `Cluster "${a.cluster}" has no running balancer to load test.`);
-        const r = this.loadtests().start({ ...(a.definition ?? {}), target: url } as never, { allowHosts: [url] });
+        const cluster = requireName(a?.cluster);
+        const url = (await this.getCluster(cluster)).url;
+        if (!url) throw new ScaleDeckError('CONFLICT', `Cluster "${cluster}" has no running balancer to load test.`, 'start it with up first');
+        const r = this.loadtests().start({ name: cluster, ...(a.definition ?? {}), target: url } as never, { allowHosts: [url], cluster });
         return { runId: r.runId, model: r.model };
       },
       'loadtests.stop': async (a) => {

@@ -13,7 +13,7 @@ import type {
   UpgradeRequest,
 } from './types.ts';
 import type { AlertRule, MetricsBatch, MetricsSnapshot } from '../metrics/types.ts';
-import type { LoadTestInput, LoadTestReport, ReportComparison, ReportSummary, RunState, SecondSnapshot } from '../loadtest/types.ts';
+import type { LiveRun, LiveStatus, LoadTestInput, LoadTestReport, ReportComparison, ReportSummary, RunState, SecondSnapshot } from '../loadtest/types.ts';
 
 /**
  * The one API contract. Electron IPC, web mode (HTTP + SSE) and the renderer client are all
@@ -56,8 +56,8 @@ export interface ApiMethods {
   /** Start a load test through the cluster's balancer; progress arrives as loadtest-* events. */
   'loadtests.start': { args: { cluster: string; definition: LoadTestInput }; result: { runId: string; model: 'open' | 'closed' } };
   'loadtests.stop': { args: { runId: string }; result: null };
-  'loadtests.get': { args: { runId: string }; result: { live: unknown | null; report: LoadTestReport | null } };
-  'loadtests.list': { args: void; result: { running: unknown[]; reports: ReportSummary[] } };
+  'loadtests.get': { args: { runId: string }; result: { live: LiveRun | null; report: LoadTestReport | null } };
+  'loadtests.list': { args: void; result: { running: LiveStatus[]; reports: ReportSummary[] } };
   'loadtests.compare': { args: { a: string; b: string }; result: ReportComparison };
   /** The self-contained HTML report of a finished run. */
   'loadtests.html': { args: { runId: string }; result: string };

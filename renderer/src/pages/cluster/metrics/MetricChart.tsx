@@ -2,7 +2,7 @@ import { memo, useMemo, type ReactNode } from 'react';
 import { Area, AreaChart, CartesianGrid, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { SourceStatus } from '../../../../../shared/metrics/types.ts';
 import type { LiveMetrics } from '../../../data/metrics/live.ts';
-import { formatClock, formatTick, formatValue, type Unit } from './format.ts';
+import { formatClock, formatTick, formatValue, PALETTE, serviceOrder, type Unit } from './format.ts';
 
 export interface SeriesDef {
   key: string;
@@ -53,6 +53,21 @@ export function buildRows(m: LiveMetrics, keys: string[], windowMs: number): Row
       }
       return out;
     });
+}
+
+/** The scopes (services, `cluster`…) that have a series of this metric, in topology order. */
+export function scopesWith(m: LiveMetrics, metric: string, filter: (scope: string) => boolean = () => true): string[] {
+  const out: string[] = [];
+  for (const key of m.series.keys()) {
+    const i = key.lastIndexOf(':');
+    if (key.slice(i + 1) === metric && filter(key.slice(0, i))) out.push(key.slice(0, i));
+  }
+  return out.sort(serviceOrder);
+}
+
+/** One series per scope, coloured from the palette. */
+export function perScope(scopes: string[], metric: string): SeriesDef[] {
+  return scopes.map((s, i) => ({ key: `${s}:${metric}`, label: s, color: PALETTE[i % PALETTE.length]! }));
 }
 
 /** Where the x axis starts: the window's start, or the oldest point when the hub is younger. */
