@@ -200,14 +200,24 @@ async function follow(app: ScaleDeck, started: StartedOperation, out: Out): Prom
   const unsubscribe = app.events.subscribe((e: ApiEvent) => {
     if (e.type === 'operation' && e.operation.id === started.operationId) e.operation.steps.forEach(printStep);
   });
+  // First Ctrl-C cancels cleanly (running steps finish, nothing half-made); a second one quits now.
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) process.exit(130);
+    out.log('Cancelling: steps in progress finish, the rest are skipped. Ctrl-C again quits at once (`up` later continues either way).');
+    app.cancelOperation(started.operationId).catch(() => undefined);
+  };
+  process.on('SIGINT', onSigint);
   let op: OperationView;
   try {
     op = await started.done;
   } catch (err) {
     unsubscribe();
+    process.off('SIGINT', onSigint);
     return fail(out, err, 1);
   }
   unsubscribe();
+  process.off('SIGINT', onSigint);
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   if (out.json) {
     process.stdout.write(`${JSON.stringify({ ok: true, operation: op })}\n`);

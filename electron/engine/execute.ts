@@ -10,9 +10,15 @@ export interface ExecuteOptions {
   onStep?: (progress: StepProgress) => void;
   /** How long a container may take to become healthy (its start period counts inside this). */
   healthTimeoutMs?: number;
+  /**
+   * Cancels the run: steps not started yet are skipped, steps in progress finish (a container is
+   * never left half-created), then the run ends with a CANCELLED error.
+   */
+  signal?: AbortSignal;
 }
 
 class Skipped extends Error {}
+class NotStarted extends Error {}
 
 /**
  * Run a plan: every step starts as soon as the steps it depends on are done, so independent
@@ -25,6 +31,7 @@ export async function executePlan(engine: EngineClient, plan: Plan, desired: Des
   const byId = new Map(plan.steps.map((s) => [s.id, s]));
   const running = new Map<string, Promise<void>>();
   const failures: { step: Step; error: unknown }[] = [];
+  const cancelled: Step[] = [];
 
   for (const s of plan.steps) onStep({ id: s.id, label: stepLabel(s), state: 'pending' });
 
@@ -37,6 +44,11 @@ export async function executePlan(engine: EngineClient, plan: Plan, desired: Des
       if (results.some((r) => r.status === 'rejected')) {
         onStep({ id: step.id, label: stepLabel(step), state: 'skipped', message: 'skipped: a step it depends on failed' });
         throw new Skipped(step.id);
+      }
+      if (opts.signal?.aborted) {
+        cancelled.push(step);
+        onStep({ id: step.id, label: stepLabel(step), state: 'skipped', message: 'cancelled before it started' });
+        throw new NotStarted(step.id);
       }
       const started = Date.now();
       onStep({ id: step.id, label: stepLabel(step), state: 'running' });
@@ -57,6 +69,15 @@ export async function executePlan(engine: EngineClient, plan: Plan, desired: Des
   };
 
   await Promise.allSettled(plan.steps.map(run));
+  if (cancelled.length && !failures.length) {
+    const finished = plan.steps.length - cancelled.length;
+    throw new ScaleDeckError(
+      'CANCELLED',
+      `Cancelled: ${finished} of ${plan.steps.length} steps had finished (or were in progress and were let finish); ${cancelled.length} did not start.`,
+      'Nothing is half-made. Run the same command again to finish from here, or `scaledeck down <name>` to remove what was created.',
+      { notStarted: cancelled.map((s) => s.id) },
+    );
+  }
   if (failures.length) {
     const first = failures[0]!;
     const base = first.error instanceof ScaleDeckError ? first.error : null;

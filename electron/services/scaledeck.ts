@@ -13,6 +13,7 @@ import type {
   PlanView,
   PresetInfo,
   StepProgress,
+  SecretStorageInfo,
 } from '../../shared/api/types.ts';
 import { generateExport } from '../../shared/generate/index.ts';
 import { LABEL } from '../../shared/labels.ts';
@@ -31,6 +32,7 @@ import { buildDesired, type DesiredState } from '../engine/desired.ts';
 import { executePlan } from '../engine/execute.ts';
 import { healthFromStatus, observe, serviceOrder, type ObservedState } from '../engine/observe.ts';
 import { formatPlan, planDown, planUp, stepLabel, toPlanView, type Plan } from '../engine/plan.ts';
+import { secretStorage, useSealer, type Sealer } from '../workspace/secret-store.ts';
 import { Workspace } from '../workspace/workspace.ts';
 import { EventBus } from './events.ts';
 import { Upgrades } from '../upgrades/service.ts';
@@ -59,6 +61,8 @@ export class ScaleDeck {
   readonly events = new EventBus();
   private readonly operations = new Map<string, OperationView>();
   private readonly busy = new Map<string, string>();
+  /** Cancel functions of running operations, by id. */
+  private readonly cancels = new Map<string, () => void>();
   private logFollowers: LogFollowers | null = null;
   readonly upgrades: Upgrades = new Upgrades(this);
   readonly metrics: MetricsService = new MetricsService(this);
@@ -70,10 +74,35 @@ export class ScaleDeck {
     return this.loadTestManager;
   }
 
-  constructor(deps: { engine?: EngineClient; workspace?: Workspace; imageSet?: ImageSet } = {}) {
+  /** The desktop keyring (Electron's safeStorage on a real backend); null in the CLI and web mode. */
+  private readonly keyring: Sealer | null;
+
+  constructor(deps: { engine?: EngineClient; workspace?: Workspace; imageSet?: ImageSet; keyring?: Sealer | null } = {}) {
     this.engine = deps.engine ?? new EngineClient();
     this.workspace = deps.workspace ?? new Workspace();
     this.imageSet = deps.imageSet ?? 'official';
+    this.keyring = deps.keyring ?? null;
+    // Sealed by default when a real keyring is there, unless the user chose files (to share with the CLI).
+    if (this.keyring) {
+      const chosen = this.workspace.readSettings().secretStorage;
+      useSealer(chosen === 'file' ? null : this.keyring, chosen === 'file' ? `You chose 0600 files (shared with the CLI) although the keyring (${this.keyring.backend}) is available.` : undefined);
+    }
+  }
+
+  secretStorage(): SecretStorageInfo {
+    return { ...secretStorage(), keyringAvailable: !!this.keyring };
+  }
+
+  /** Switch between sealed secrets and 0600 files, converting every cluster's file. */
+  setSecretStorage(mode: unknown): SecretStorageInfo & { converted: number } {
+    if (mode !== 'keyring' && mode !== 'file') throw new ScaleDeckError('BAD_REQUEST', `mode: must be keyring or file (got ${JSON.stringify(mode)})`);
+    if (mode === 'keyring' && !this.keyring) {
+      throw new ScaleDeckError('CONFLICT', 'No keyring here: secrets can only be sealed by the desktop app on a system keyring.', secretStorage().note);
+    }
+    useSealer(mode === 'keyring' ? this.keyring : null, mode === 'file' ? `You chose 0600 files (shared with the CLI) although the keyring (${this.keyring?.backend ?? 'none'}) is available.` : undefined);
+    const converted = this.workspace.convertSecrets(this.keyring);
+    this.workspace.writeSettings({ secretStorage: mode });
+    return { ...this.secretStorage(), converted };
   }
 
   /** The contract's methods, keyed by name, for transports to dispatch to. */
@@ -99,6 +128,9 @@ export class ScaleDeck {
         if (!op) throw new ScaleDeckError('NOT_FOUND', `No operation ${a?.id}.`);
         return op;
       },
+      'operations.cancel': async (a) => this.cancelOperation(requireString(a?.id, 'id')),
+      'settings.secretStorage': async () => this.secretStorage(),
+      'settings.setSecretStorage': async (a) => this.setSecretStorage(a?.mode),
       'logs.follow': (a) =>
         this.logs().follow({ cluster: requireName(a?.cluster), service: requireString(a?.service, 'service'), tail: a?.tail, streamId: a?.streamId }),
       'logs.stop': async (a) => {
@@ -285,8 +317,8 @@ export class ScaleDeck {
       return {
         planText: formatPlan(prepared.plan),
         steps: prepared.plan.steps.map((s) => ({ id: s.id, label: stepLabel(s) })),
-        run: async (update) => {
-          await executePlan(this.engine, prepared.plan, prepared.desired, { onStep: update });
+        run: async (update, signal) => {
+          await executePlan(this.engine, prepared.plan, prepared.desired, { onStep: update, signal });
           prepared.after?.();
         },
       };
@@ -304,7 +336,8 @@ export class ScaleDeck {
     prepare: () => Promise<{
       planText: string;
       steps: { id: string; label: string }[];
-      run: (update: (p: StepProgress) => void) => Promise<void>;
+      /** `signal` is aborted by operations.cancel; a run that ignores it cannot be cancelled. */
+      run: (update: (p: StepProgress) => void, signal: AbortSignal) => Promise<void>;
     }>,
   ): Promise<StartedOperation> {
     const inProcess = this.busy.get(cluster);
@@ -336,6 +369,12 @@ export class ScaleDeck {
     this.operations.set(id, op);
     this.trimOperations();
     const publish = () => this.events.emit({ type: 'operation', operation: structuredClone(op) });
+    const abort = new AbortController();
+    this.cancels.set(id, () => {
+      op.cancelRequested = true;
+      abort.abort();
+      publish();
+    });
     publish();
     const done = (async () => {
       try {
@@ -343,23 +382,44 @@ export class ScaleDeck {
           const i = op.steps.findIndex((s) => s.id === p.id);
           if (i >= 0) op.steps[i] = { ...op.steps[i]!, ...p };
           publish();
-        });
+        }, abort.signal);
         op.state = 'succeeded';
       } catch (err) {
-        op.state = 'failed';
         op.error = toErrorBody(err);
+        op.state = op.error.code === 'CANCELLED' ? 'cancelled' : 'failed';
       } finally {
         op.finishedAt = Date.now();
+        this.cancels.delete(id);
         this.busy.delete(cluster);
         release();
         publish();
         this.events.emit({ type: 'cluster-changed', cluster });
       }
-      if (op.state === 'failed') throw ScaleDeckError.fromBody(op.error!);
+      if (op.state !== 'succeeded') throw ScaleDeckError.fromBody(op.error!);
       return structuredClone(op);
     })();
     done.catch(() => {}); // callers that only want the id must not see an unhandled rejection
     return { operationId: id, done };
+  }
+
+  /**
+   * Cancel a running operation. Plans stop starting new steps and let running ones finish, so
+   * nothing is left half-made and a later `up` continues. A rolling upgrade is aborted between
+   * batches, which rolls it back (upgrades.control).
+   */
+  async cancelOperation(id: string): Promise<OperationView> {
+    const op = this.operations.get(id);
+    if (!op) throw new ScaleDeckError('NOT_FOUND', `No operation ${id}.`);
+    if (op.state !== 'running') throw new ScaleDeckError('CONFLICT', `Operation ${id} has already ${op.state}.`);
+    if (op.kind === 'upgrade') {
+      await this.upgrades.control(op.cluster, 'abort');
+      op.cancelRequested = true;
+    } else {
+      const cancel = this.cancels.get(id);
+      if (!cancel) throw new ScaleDeckError('CONFLICT', `A ${op.kind} cannot be cancelled once started.`, 'Wait for it to finish; it is short.');
+      cancel();
+    }
+    return structuredClone(op);
   }
 
   private trimOperations(): void {

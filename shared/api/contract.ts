@@ -11,6 +11,7 @@ import type {
   LogLine,
   UpgradeRecord,
   UpgradeRequest,
+  SecretStorageInfo,
 } from './types.ts';
 import type { AlertRule, MetricsBatch, MetricsSnapshot } from '../metrics/types.ts';
 import type { LiveRun, LiveStatus, LoadTestInput, LoadTestReport, ReportComparison, ReportSummary, RunState, SecondSnapshot } from '../loadtest/types.ts';
@@ -34,6 +35,12 @@ export interface ApiMethods {
   'clusters.export': { args: { name: string } | { yaml: string }; result: ExportBundle };
   'operations.list': { args: void; result: OperationView[] };
   'operations.get': { args: { id: string }; result: OperationView };
+  /** Stop a running operation: steps not started are skipped, running ones finish; `up` continues later. */
+  'operations.cancel': { args: { id: string }; result: OperationView };
+  /** How secrets are kept in this process (sealed with the keyring, or 0600 files). */
+  'settings.secretStorage': { args: void; result: SecretStorageInfo };
+  /** Desktop app only: seal secrets with the keyring, or keep 0600 files the CLI can read. Converts existing files. */
+  'settings.setSecretStorage': { args: { mode: 'keyring' | 'file' }; result: SecretStorageInfo & { converted: number } };
   /**
    * Follow a container's logs; lines arrive as `logs` events. Call again with the streamId to
    * renew the lease (streams not renewed for 30 s are closed).
@@ -82,6 +89,9 @@ export const METHODS = [
   'clusters.export',
   'operations.list',
   'operations.get',
+  'operations.cancel',
+  'settings.secretStorage',
+  'settings.setSecretStorage',
   'logs.follow',
   'logs.stop',
   'upgrades.start',

@@ -76,7 +76,9 @@ export interface OperationView {
   id: string;
   kind: OperationKind;
   cluster: string;
-  state: 'running' | 'succeeded' | 'failed';
+  state: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  /** Set when a cancel was asked for: running steps finish, the rest are skipped. */
+  cancelRequested?: boolean;
   startedAt: number;
   finishedAt?: number;
   planText: string;
@@ -91,6 +93,17 @@ export interface EngineInfo {
   host: string;
   imageSet: 'official' | 'test';
   error?: ApiErrorBody;
+}
+
+/** How this process keeps secret files (see electron/workspace/secret-store.ts). */
+export interface SecretStorageInfo {
+  /** keyring: sealed with Electron's safeStorage on a real keyring; file: 0600 JSON files. */
+  mode: 'keyring' | 'file';
+  backend: string | null;
+  /** A sentence for the user: where secrets are and what that means. */
+  note: string;
+  /** Whether this process could seal (the desktop app on a real keyring). */
+  keyringAvailable?: boolean;
 }
 
 export interface PresetInfo {
@@ -161,6 +174,8 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'BAD_REQUEST'
   | 'STEP_FAILED'
+  | 'SECRETS_SEALED'
+  | 'CANCELLED'
   | 'INTERNAL';
 
 export interface ApiErrorBody {
