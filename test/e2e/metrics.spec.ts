@@ -41,7 +41,7 @@ test('metrics tab charts live traffic, lists nodes, pauses and resumes', async (
     await expect(page.getByTestId('metrics-node-api-1')).toBeVisible();
     await expect(page.getByTestId('metrics-node-cpu-api-1')).toHaveText(/\d/);
     await expect(page.getByTestId('metrics-node-api-1')).toHaveAttribute('data-health', 'ok');
-    await expect(page.getByTestId('chart-rps').locator('.recharts-line').first()).toBeVisible();
+    await expect(page.getByTestId('chart-rps').locator('canvas.time-canvas')).toBeVisible();
     await page.waitForTimeout(5_000);
     await page.screenshot({ path: `${SHOTS}/metrics-e2e-light.png`, fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
