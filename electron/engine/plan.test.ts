@@ -28,7 +28,7 @@ function spec(input: Partial<ClusterSpecInput> = {}): ClusterSpec {
   return r.spec;
 }
 
-const secrets = { POSTGRES_PASSWORD: 'pw', JWT_SECRET: 'jwt' };
+const secrets = { POSTGRES_PASSWORD: 'pw', JWT_SECRET: 'jwt', REPLICATION_PASSWORD: 'rpw', REDIS_PASSWORD: 'rdpw' };
 const desiredOf = (replicas: number, extra: Partial<ClusterSpecInput> = {}) => buildDesired(spec({ api: { replicas }, ...extra }), secrets);
 
 /** What observe() would return for a cluster that runs `d` exactly, all healthy. */

@@ -175,13 +175,13 @@ export class ScaleDeck {
   }
 
   private desiredOf(spec: ClusterSpec, observed: ObservedState): DesiredState {
-    return buildDesired(spec, this.workspace.secrets(spec.name), observed.apiColor);
+    return buildDesired(spec, this.workspace.secrets(spec.name), observed.apiColor, this.workspace.dbTopology(spec.name));
   }
 
   async planFromYaml(yaml: string): Promise<PlanView> {
     const spec = parseOrThrow(yaml, this.imageSet);
     const observed = await observe(this.engine, spec.name);
-    return toPlanView(planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name), observed.apiColor), observed));
+    return toPlanView(planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name), observed.apiColor, this.workspace.dbTopology(spec.name)), observed));
   }
 
   async planFor(name: string): Promise<PlanView> {
@@ -196,7 +196,7 @@ export class ScaleDeck {
     await this.engine.version();
     const observed = await observe(this.engine, spec.name);
     // A dry run writes nothing: it reads existing secrets, or uses placeholders for a new cluster.
-    const plan = planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name), observed.apiColor), observed);
+    const plan = planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name), observed.apiColor, this.workspace.dbTopology(spec.name)), observed);
     return { plan, text: formatPlan(plan) };
   }
 
@@ -400,7 +400,8 @@ export class ScaleDeck {
       const r = parseSpecYaml(yaml, this.imageSet);
       if (r.ok) {
         apiReplicas = r.spec.api.replicas;
-        expected = r.spec.api.replicas + r.spec.worker.replicas + 3;
+        // A fenced old primary is still there (stopped) and counts against nothing.
+        expected = r.spec.api.replicas + r.spec.worker.replicas + 3 + r.spec.postgres.replicas - this.workspace.dbTopology(name).fenced.length;
         bind = r.spec.balancer.bind === '0.0.0.0' ? '127.0.0.1' : r.spec.balancer.bind;
       }
     }

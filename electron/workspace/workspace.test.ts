@@ -89,7 +89,7 @@ describe('secrets', () => {
   });
 
   it('peekSecrets writes nothing and gives placeholders for a new cluster', () => {
-    expect(ws.peekSecrets('fresh')).toEqual({ POSTGRES_PASSWORD: 'not-generated-yet', JWT_SECRET: 'not-generated-yet' });
+    expect(ws.peekSecrets('fresh')).toEqual({ POSTGRES_PASSWORD: 'not-generated-yet', JWT_SECRET: 'not-generated-yet', REPLICATION_PASSWORD: 'not-generated-yet', REDIS_PASSWORD: 'not-generated-yet' });
     expect(existsSync(join(root, 'clusters', 'fresh'))).toBe(false);
     const real = ws.secrets('shop');
     expect(ws.peekSecrets('shop')).toEqual(real);

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ScaleDeckError } from '../../shared/api/errors.ts';
-import { SECRET_NAMES, type Secrets } from '../../shared/generate/model.ts';
+import { DEFAULT_TOPOLOGY, SECRET_NAMES, type DbTopology, type Secrets } from '../../shared/generate/model.ts';
 
 /**
  * The workspace folder (SCALEDECK_HOME, default ~/.scaledeck) keeps what labels cannot:
@@ -61,6 +61,18 @@ export class Workspace {
     const f = join(this.root, 'clusters', cluster, 'secrets.json');
     const current = existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Partial<Secrets>) : {};
     return Object.fromEntries(SECRET_NAMES.map((n) => [n, current[n] ?? 'not-generated-yet'])) as Secrets;
+  }
+
+  /** Which Postgres container is the primary after a failover (db.json); the default without one. */
+  dbTopology(cluster: string): DbTopology {
+    const f = join(this.root, 'clusters', cluster, 'db.json');
+    if (!existsSync(f)) return { ...DEFAULT_TOPOLOGY, fenced: [] };
+    const t = JSON.parse(readFileSync(f, 'utf8')) as Partial<DbTopology>;
+    return { primary: t.primary ?? 'postgres', fenced: t.fenced ?? [] };
+  }
+
+  writeDbTopology(cluster: string, topology: DbTopology): void {
+    atomicWrite(join(this.dir(cluster), 'db.json'), `${JSON.stringify(topology, null, 2)}\n`, 0o644);
   }
 
   hasSpec(cluster: string): boolean {

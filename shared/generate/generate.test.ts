@@ -190,7 +190,11 @@ describe('docker-compose.yml', () => {
     const script = (pg.command as string[])[1]!;
     expect(script).toContain('"$$POSTGRES_PASSWORD"');
     expect(script).not.toMatch(/[^$]\$POSTGRES_PASSWORD/);
-    expect(pg.environment).toEqual({ POSTGRES_PASSWORD: '${POSTGRES_PASSWORD}', PGDATA: '/var/lib/postgresql/data/pgdata' });
+    expect(pg.environment).toEqual({
+      POSTGRES_PASSWORD: '${POSTGRES_PASSWORD}',
+      REPLICATION_PASSWORD: '${REPLICATION_PASSWORD}',
+      PGDATA: '/var/lib/postgresql/data/pgdata',
+    });
     expect((doc.services['api-1']!.environment as Record<string, string>).DATABASE_URL).toBe(
       'postgres://app:${POSTGRES_PASSWORD}@postgres:5432/app',
     );
@@ -208,7 +212,7 @@ describe('docker-compose.yml', () => {
 
   it('never contains a real secret value', () => {
     const m = model(s);
-    const opts = m.map((x) => toCreateOptions('shop', x, { POSTGRES_PASSWORD: SECRET, JWT_SECRET: 'JwtS3cretXYZ' }));
+    const opts = m.map((x) => toCreateOptions('shop', x, { POSTGRES_PASSWORD: SECRET, JWT_SECRET: 'JwtS3cretXYZ', REPLICATION_PASSWORD: 'R3plPwXYZ', REDIS_PASSWORD: 'R3disPwXYZ' }));
     expect(JSON.stringify(opts)).toContain(SECRET); // the engine gets it...
     expect(generateCompose(s, m)).not.toContain('JwtS3cretXYZ');
     expect(generateCompose(s, m)).not.toContain(SECRET); // ...the export does not
@@ -226,10 +230,15 @@ describe('docker-compose.yml', () => {
   });
 
   it('keeps strings that look like other types as strings, quoted for YAML 1.1 readers too', () => {
-    expect(text).toContain('- "no"');
-    expect(text).not.toMatch(/^\s*- no$/m);
+    const withNo = spec({ name: 'x', api: { replicas: 1, env: { FLAG: 'no' } } });
+    const noText = generateCompose(withNo, model(withNo));
+    expect(noText).toContain('FLAG: "no"');
+    expect(noText).not.toMatch(/^\s*FLAG: no$/m);
     const redis = doc.services.redis!;
-    expect(redis.command).toEqual(['--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--port', '6379']);
+    expect(redis.command).toEqual([
+      '-c',
+      `exec redis-server --protected-mode no --port 6379 --save '' --appendonly no --maxmemory-policy noeviction --requirepass "$$REDISCLI_AUTH"`,
+    ]);
     expect((doc.services['api-1']!.environment as Record<string, unknown>).PORT).toBe('3000');
   });
 
@@ -297,16 +306,16 @@ describe('service model', () => {
   });
 
   it('renderTemplate fills secrets and refuses unknown names', () => {
-    expect(renderTemplate('plain ${X}', { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j' })).toBe('plain ${X}');
-    expect(renderTemplate({ template: 'u:${POSTGRES_PASSWORD}@h' }, { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j' })).toBe('u:p@h');
-    expect(() => renderTemplate({ template: '${NOPE}' }, { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j' })).toThrow('secret NOPE is not set');
+    expect(renderTemplate('plain ${X}', { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j', REPLICATION_PASSWORD: 'r', REDIS_PASSWORD: 'd' })).toBe('plain ${X}');
+    expect(renderTemplate({ template: 'u:${POSTGRES_PASSWORD}@h' }, { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j', REPLICATION_PASSWORD: 'r', REDIS_PASSWORD: 'd' })).toBe('u:p@h');
+    expect(() => renderTemplate({ template: '${NOPE}' }, { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j', REPLICATION_PASSWORD: 'r', REDIS_PASSWORD: 'd' })).toThrow('secret NOPE is not set');
   });
 });
 
 describe('Docker create options', () => {
   const s = starter();
   const m = model(s);
-  const opts = Object.fromEntries(m.map((x) => [x.key, toCreateOptions('shop', x, { POSTGRES_PASSWORD: SECRET, JWT_SECRET: 'JwtS3cretXYZ' })]));
+  const opts = Object.fromEntries(m.map((x) => [x.key, toCreateOptions('shop', x, { POSTGRES_PASSWORD: SECRET, JWT_SECRET: 'JwtS3cretXYZ', REPLICATION_PASSWORD: 'R3plPwXYZ', REDIS_PASSWORD: 'R3disPwXYZ' })]));
 
   it('renders the secret into env', () => {
     expect(opts.postgres!.Env).toContain(`POSTGRES_PASSWORD=${SECRET}`);
@@ -363,7 +372,7 @@ describe('Docker create options', () => {
     expect(opts.postgres!.StopSignal).toBe('SIGINT');
     expect(opts.postgres!.StopTimeout).toBe(30);
     const limited = spec({ name: 'x', api: { replicas: 1, cpus: 0.25, memory: '1g' } });
-    const o = toCreateOptions('x', model(limited)[2]!, { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j' });
+    const o = toCreateOptions('x', model(limited)[2]!, { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j', REPLICATION_PASSWORD: 'r', REDIS_PASSWORD: 'd' });
     expect(o.HostConfig.NanoCpus).toBe(250_000_000);
     expect(o.HostConfig.Memory).toBe(1024 ** 3);
     expect(opts['api-1']!.HostConfig.NanoCpus).toBeUndefined();
