@@ -39,6 +39,7 @@ import { MetricsService } from './metrics.ts';
 import { LoadTestManager } from '../loadtest/manager.ts';
 import { join } from 'node:path';
 import { checkImages, checkPort } from './preflight.ts';
+import { DbService } from './db.ts';
 
 export interface StartedOperation {
   operationId: string;
@@ -62,6 +63,7 @@ export class ScaleDeck {
   private logFollowers: LogFollowers | null = null;
   readonly upgrades: Upgrades = new Upgrades(this);
   readonly metrics: MetricsService = new MetricsService(this);
+  readonly db: DbService = new DbService(this);
   private loadTestManager: LoadTestManager | null = null;
 
   /** Load tests, reports in the workspace (loadtests/). */
@@ -135,6 +137,8 @@ export class ScaleDeck {
       'loadtests.list': async () => this.loadtests().list(),
       'loadtests.compare': async (a) => this.loadtests().compare(requireString(a?.a, 'a'), requireString(a?.b, 'b')),
       'loadtests.html': async (a) => this.loadtests().html(requireString(a?.runId, 'runId')),
+      'db.status': (a) => this.db.status(requireName(a?.cluster)),
+      'db.promote': async (a) => ({ operationId: (await this.db.promote(requireName(a?.cluster), requireString(a?.replica, 'replica'))).operationId }),
     };
   }
 
@@ -172,6 +176,11 @@ export class ScaleDeck {
     const r = parseSpecYaml(yaml, this.imageSet);
     if (!r.ok) throw new SpecValidationError(r.errors, `The stored spec of "${name}"`);
     return r.spec;
+  }
+
+  /** The desired state of a stored cluster (its secrets and, after a failover, its primary). */
+  desiredFor(spec: ClusterSpec, observed: ObservedState): DesiredState {
+    return this.desiredOf(spec, observed);
   }
 
   private desiredOf(spec: ClusterSpec, observed: ObservedState): DesiredState {
@@ -303,7 +312,7 @@ export class ScaleDeck {
     prepare: () => Promise<{
       planText: string;
       steps: { id: string; label: string }[];
-      run: (update: (p: StepProgress) => void) => Promise<void>;
+      run: (update: (p: StepProgress) => void) => Promise<void | OperationView['result']>;
     }>,
   ): Promise<StartedOperation> {
     const inProcess = this.busy.get(cluster);
@@ -338,11 +347,12 @@ export class ScaleDeck {
     publish();
     const done = (async () => {
       try {
-        await prepared.run((p) => {
+        const result = await prepared.run((p) => {
           const i = op.steps.findIndex((s) => s.id === p.id);
           if (i >= 0) op.steps[i] = { ...op.steps[i]!, ...p };
           publish();
         });
+        if (result) op.result = result;
         op.state = 'succeeded';
       } catch (err) {
         op.state = 'failed';

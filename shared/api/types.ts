@@ -70,7 +70,7 @@ export interface StepProgress {
   ms?: number;
 }
 
-export type OperationKind = 'up' | 'scale' | 'down' | 'upgrade' | 'rollback' | 'finalize';
+export type OperationKind = 'up' | 'scale' | 'down' | 'upgrade' | 'rollback' | 'finalize' | 'promote';
 
 export interface OperationView {
   id: string;
@@ -82,6 +82,49 @@ export interface OperationView {
   planText: string;
   steps: StepProgress[];
   error?: ApiErrorBody;
+  /** Figures an operation reports when it ends (a promotion's write downtime). */
+  result?: Record<string, string | number | boolean | null>;
+}
+
+/** One Postgres replica, as the primary sees it (pg_stat_replication) and as it sees itself. */
+export interface DbReplicaStatus {
+  service: string;
+  slot: string;
+  /** Docker state of its container, null when there is none. */
+  containerState: string | null;
+  health: Health;
+  /** pg_stat_replication.state on the primary (streaming, catchup…); null when not connected. */
+  state: string | null;
+  clientAddr: string | null;
+  /** WAL the primary has written that the replica has not replayed (never negative). */
+  lagBytes: number | null;
+  /** pg_stat_replication.replay_lag in seconds (never negative). */
+  replayLagS: number | null;
+  /** The replica's own view: pg_is_in_recovery(). */
+  inRecovery: boolean | null;
+  /** pg_last_xact_replay_timestamp() as ISO text. */
+  lastReplayAt: string | null;
+  /** now() − last replay time, 0 when nothing is waiting to be replayed (never negative). */
+  replayDelayS: number | null;
+  error?: string;
+}
+
+export interface DbSlotStatus {
+  name: string;
+  active: boolean;
+  /** WAL the slot holds back on the primary. */
+  retainedBytes: number | null;
+  walStatus: string | null;
+}
+
+export interface DbStatus {
+  cluster: string;
+  primary: { service: string; containerState: string | null; health: Health; inRecovery: boolean | null; error?: string };
+  replicas: DbReplicaStatus[];
+  slots: DbSlotStatus[];
+  /** Old primaries fenced by a promotion: stopped, kept for inspection. */
+  fenced: string[];
+  checkedAt: number;
 }
 
 export interface EngineInfo {
