@@ -378,3 +378,58 @@ describe('Docker create options', () => {
     expect(opts['api-1']!.HostConfig.NanoCpus).toBeUndefined();
   });
 });
+
+describe('data tier in the model', () => {
+  const two = spec({ name: 'shop', postgres: { replicas: 2, pool: 20, max_slot_wal_keep_size: '2GB' }, redis: { maxmemory: '256m', eviction: 'allkeys-lru', persistence: 'aof' } });
+  const m = model(two);
+  const byKey = Object.fromEntries(m.map((x) => [x.key, x]));
+
+  it('sets up the primary for replication', () => {
+    const script = byKey.postgres!.command[2]!;
+    expect(script).toContain('-c wal_level=replica');
+    expect(script).toContain('-c max_slot_wal_keep_size=2GB');
+    expect(script).toContain('host replication replicator all scram-sha-256');
+    expect(script).toContain('CREATE ROLE replicator REPLICATION LOGIN');
+  });
+
+  it('bootstraps each replica with pg_basebackup through its own slot and volume, after the primary is healthy', () => {
+    const r2 = byKey['postgres-replica-2']!;
+    expect(r2.role).toBe('postgres');
+    expect(r2.slot).toBe(2);
+    expect(r2.command[2]).toContain('pg_basebackup -h postgres -U replicator -D "/var/lib/postgresql/data/pgdata" -R -X stream -S replica_2 $CREATE');
+    expect(r2.volumes).toEqual([{ name: 'pgdata-replica-2', target: '/var/lib/postgresql/data' }]);
+    expect(r2.dependsOn).toEqual([{ key: 'postgres', condition: 'healthy' }]);
+    expect(r2.healthcheck.test).toEqual(byKey.postgres!.healthcheck.test);
+  });
+
+  it('gives nodes the replica URLs, the pool size and a Redis URL with the password', () => {
+    const env = byKey['api-1']!.env;
+    expect(env.DATABASE_REPLICA_URLS).toEqual({
+      template: 'postgres://app:${POSTGRES_PASSWORD}@postgres-replica-1:5432/app,postgres://app:${POSTGRES_PASSWORD}@postgres-replica-2:5432/app',
+    });
+    expect(env.DB_POOL_MAX).toBe('20');
+    expect(env.REDIS_URL).toEqual({ template: 'redis://:${REDIS_PASSWORD}@redis:6379' });
+  });
+
+  it('runs Redis with the memory cap, eviction policy, AOF on a volume and the password from the environment', () => {
+    const redis = byKey.redis!;
+    expect(redis.command[2]).toBe(
+      `exec redis-server --protected-mode no --port 6379 --save '' --appendonly yes --appendfsync everysec --dir /data --maxmemory 268435456 --maxmemory-policy allkeys-lru --requirepass "$REDISCLI_AUTH"`,
+    );
+    expect(redis.env).toEqual({ REDISCLI_AUTH: { template: '${REDIS_PASSWORD}' } });
+    expect(redis.volumes).toEqual([{ name: 'redisdata', target: '/data' }]);
+    const open = model(spec({ name: 'shop', redis: { password: false } }));
+    expect(open.find((x) => x.key === 'redis')!.command[2]).not.toContain('requirepass');
+    expect(open.find((x) => x.key === 'api-1')!.env.REDIS_URL).toBe('redis://redis:6379');
+  });
+
+  it('keeps every new secret out of the compose file', () => {
+    const text = generateCompose(two, m);
+    expect(text).toContain('REPLICATION_PASSWORD: ${REPLICATION_PASSWORD}');
+    expect(text).toContain('postgres-replica-2:');
+    const opts = m.map((x) => toCreateOptions('shop', x, { POSTGRES_PASSWORD: 'p1xx', JWT_SECRET: 'j', REPLICATION_PASSWORD: 'R3plS3cret', REDIS_PASSWORD: 'R3disS3cret' }));
+    expect(JSON.stringify(opts)).toContain('R3disS3cret');
+    expect(text).not.toContain('R3disS3cret');
+    expect(text).not.toContain('R3plS3cret');
+  });
+});

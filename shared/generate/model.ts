@@ -306,12 +306,15 @@ export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: C
   };
   // Replicas: the same image and settings as the primary, each with its own volume and slot.
   // A promoted replica keeps its service key; it answers as `postgres` through a network alias.
-  const replicas: ServiceModel[] = replicaKeys(spec).map((key, i) => ({
+  // A promoted replica stays even when postgres/replicas is lowered below its number: it is the primary.
+  const keys = replicaKeys(spec);
+  if (replicaNumber(db.primary) !== null && !keys.includes(db.primary)) keys.push(db.primary);
+  const replicas: ServiceModel[] = keys.map((key) => ({
     ...pg,
     key,
-    slot: i + 1,
-    command: ['sh', '-c', replicaScript(spec, i + 1)],
-    volumes: [{ name: replicaVolume(i + 1), target: '/var/lib/postgresql/data' }],
+    slot: replicaNumber(key)!,
+    command: ['sh', '-c', replicaScript(spec, replicaNumber(key)!)],
+    volumes: [{ name: replicaVolume(replicaNumber(key)!), target: '/var/lib/postgresql/data' }],
     healthcheck: { ...pg.healthcheck, startPeriodS: 300 },
     dependsOn: key === db.primary ? [] : [{ key: db.primary, condition: 'healthy' as const }],
     aliases: key === db.primary ? ['postgres'] : undefined,
