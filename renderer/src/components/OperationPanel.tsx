@@ -14,6 +14,7 @@ const KIND_TEXT: Partial<Record<string, string>> = {
   upgrade: 'Upgrade',
   rollback: 'Roll back',
   finalize: 'Finalize',
+  promote: 'Promote replica',
 };
 
 const STATE_TONE: Record<OperationView['state'], Tone> = { running: 'info', succeeded: 'ok', failed: 'bad' };
