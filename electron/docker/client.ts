@@ -212,12 +212,13 @@ export class EngineClient {
     }
   }
 
-  /** Stop a container and keep it (already stopped is fine). */
+  /** Stop a container and keep it (already stopped or gone is fine). */
   async stop(id: string, timeoutS?: number): Promise<void> {
     try {
       await this.call(() => this.docker.getContainer(id).stop(timeoutS === undefined ? {} : { t: timeoutS }));
     } catch (err) {
-      if (statusCode(err) !== 304) throw err;
+      const code = statusCode(err);
+      if (code !== 304 && code !== 404) throw err;
     }
   }
 

@@ -386,7 +386,9 @@ export class ScaleDeck {
       if (n) names.add(n);
     }
     return [...names].sort().map((name) => {
-      const mine = containers.filter((c) => c.labels[LABEL.cluster] === name);
+      // A fenced old primary (stopped after a failover, kept for inspection) is not part of the cluster's health.
+      const fenced = this.workspace.dbTopology(name).fenced;
+      const mine = containers.filter((c) => c.labels[LABEL.cluster] === name && !fenced.includes(c.labels[LABEL.service] ?? ''));
       const views = mine.map((c) => ({
         role: c.labels[LABEL.role] ?? 'unknown',
         state: c.state,
@@ -467,11 +469,12 @@ export class ScaleDeck {
       };
     });
     containers.sort((a, b) => serviceOrder(a.service) - serviceOrder(b.service));
+    const fenced = this.workspace.dbTopology(name).fenced;
     const summary = this.summarize(
       name,
-      observed.containers.map((c) => ({ role: c.role, state: c.state, health: c.health, hostPorts: c.hostPorts })),
+      observed.containers.filter((c) => !fenced.includes(c.service)).map((c) => ({ role: c.role, state: c.state, health: c.health, hostPorts: c.hostPorts })),
     );
-    return { ...summary, spec, specYaml: yaml, containers, network: observed.network?.name ?? null, volumes: observed.volumes };
+    return { ...summary, spec, specYaml: yaml, containers, network: observed.network?.name ?? null, volumes: observed.volumes, db: this.workspace.dbTopology(name) };
   }
 }
 

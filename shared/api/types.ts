@@ -41,6 +41,8 @@ export interface ClusterDetail extends ClusterSummary {
   containers: ContainerView[];
   network: string | null;
   volumes: string[];
+  /** Which Postgres service is the primary, and old primaries fenced by a failover. */
+  db?: { primary: string; fenced: string[] };
 }
 
 export interface PlanStepView {
