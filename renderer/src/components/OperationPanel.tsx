@@ -85,6 +85,16 @@ export function OperationDetails({ op, showCluster }: { op: OperationView; showC
         </p>
       )}
 
+      {op.kind === 'promote' && op.result && (
+        <p className="small" data-testid="operation-result">
+          Write downtime <strong className="mono">{String(op.result.writeDowntimeMs)} ms</strong>
+          <span className="muted">
+            {' '}
+            (promote → first committed write {String(op.result.promoteToWriteMs)} ms) · {String(op.result.fenced)} fenced, kept for inspection
+          </span>
+        </p>
+      )}
+
       {op.error && <ErrorNotice error={op.error} title={`${KIND_TEXT[op.kind] ?? op.kind} failed`} compact />}
       {op.state === 'failed' && op.kind === 'upgrade' && (
         <p className="muted small" data-testid="operation-retry-hint">
