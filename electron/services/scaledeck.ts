@@ -465,7 +465,8 @@ export class ScaleDeck {
         state: c.state,
         health: c.health,
         status: c.status,
-        upToDate: desired ? (d ? d.configHash === c.configHash : false) : null,
+        // A fenced old primary is outside the desired state on purpose: neither up to date nor outdated.
+        upToDate: desired && !desired.fenced.includes(c.service) ? (d ? d.configHash === c.configHash : false) : null,
       };
     });
     containers.sort((a, b) => serviceOrder(a.service) - serviceOrder(b.service));
