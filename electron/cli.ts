@@ -25,6 +25,8 @@ Commands:
   rollback <name>                   blue-green: switch back; otherwise undo the last upgrade
   finalize <name>                   blue-green: remove the old nodes
   upgrades <name>                   the cluster's upgrade records
+  db status <name>                  Postgres primary, replicas (state, lag in bytes and seconds), slots
+  db promote <name> <replica>       failover: fence the primary, promote the replica, report write downtime
   loadtest <name|url> --stages 30s:50,1m:50,30s:0 [--rate 200 --duration 30s] --threshold 'p95<500' [--json]
                                     load test through the cluster's balancer; exit 1 when a threshold fails
                                     (scaledeck loadtest --help for every option)
@@ -137,6 +139,8 @@ export async function main(argv: string[]): Promise<number> {
         else for (const r of list) process.stdout.write(`${r.id}  ${new Date(r.startedAt).toISOString()}  ${r.strategy.padEnd(10)} ${r.state.padEnd(17)} ${r.from.image} → ${r.to.image}${r.reason ? `  (${r.reason.split('\n')[0]})` : ''}\n`);
         return 0;
       }
+      case 'db':
+        return await dbCommand(app, rest, out);
       default:
         throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
     }
@@ -249,6 +253,48 @@ function printUpgrade(app: ScaleDeck, cluster: string, id: string, out: Out): vo
     }
   }
   if (r.switchMs !== undefined) out.log(`  switch: all traffic on ${r.toColor} ${r.switchMs} ms after the switch command`);
+}
+
+async function dbCommand(app: ScaleDeck, args: string[], out: Out): Promise<number> {
+  const [sub, name, replica] = args;
+  if (sub === 'status' && name) {
+    const st = await app.db.status(name);
+    if (out.json) {
+      process.stdout.write(`${JSON.stringify({ ok: true, status: st })}\n`);
+    } else {
+      const p = st.primary;
+      process.stdout.write(`Primary ${p.service}: ${p.containerState ?? 'missing'}${p.error ? ` (${p.error})` : ''}${st.fenced.length ? `   fenced: ${st.fenced.join(', ')}` : ''}\n`);
+      if (st.replicas.length === 0) process.stdout.write('No replicas.\n');
+      else
+        process.stdout.write(
+          table([
+            ['REPLICA', 'CONTAINER', 'STATE', 'LAG BYTES', 'REPLAY LAG', 'IN RECOVERY', 'LAST REPLAY'],
+            ...st.replicas.map((r) => [
+              r.service,
+              r.containerState ?? 'missing',
+              r.state ?? 'not connected',
+              r.lagBytes === null ? '-' : String(r.lagBytes),
+              r.replayLagS === null ? '-' : `${r.replayLagS.toFixed(3)} s`,
+              r.inRecovery === null ? '-' : r.inRecovery ? 'yes' : 'NO',
+              r.lastReplayAt ?? '-',
+            ]),
+          ]),
+        );
+    }
+    return st.primary.error || st.replicas.some((r) => r.state !== 'streaming') ? 1 : 0;
+  }
+  if (sub === 'promote' && name && replica) {
+    const started = await app.db.promote(name, replica);
+    const code = await follow(app, started, out);
+    const op = await started.done.catch(() => null);
+    const r = op?.result;
+    if (r && !out.json) {
+      process.stdout.write(`Promoted ${String(r.replica)}; ${String(r.fenced)} is fenced (stopped, kept for inspection).\n`);
+      process.stdout.write(`Write downtime: ${String(r.writeDowntimeMs)} ms (promote → first successful write: ${String(r.promoteToWriteMs)} ms)\n`);
+    }
+    return code;
+  }
+  throw new UsageError('db needs a subcommand: scaledeck db status <name> | scaledeck db promote <name> <replica>');
 }
 
 async function loadtest(args: string[]): Promise<number> {

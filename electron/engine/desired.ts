@@ -5,6 +5,8 @@ import {
   defaultUpstream,
   generateNginxConf,
   type Color,
+  DEFAULT_TOPOLOGY,
+  type DbTopology,
   toCreateOptions,
   type CreateOptions,
   type Secrets,
@@ -29,6 +31,10 @@ export interface DesiredState {
   containers: DesiredContainer[];
   nginxConf: string;
   nginxConfHash: string;
+  /** Fenced old Postgres primaries: left alone by `up` (stopped, kept for inspection). */
+  fenced: string[];
+  /** Service key of the Postgres primary. */
+  primary: string;
 }
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -49,13 +55,16 @@ export function canonicalJson(value: unknown): string {
  * What the spec asks for, with a config hash per container. The balancer's hash leaves out its
  * nginx.conf: a changed upstream list is applied by a checked reload, not by recreating NGINX.
  */
-export function buildDesired(spec: ClusterSpec, secrets: Secrets, color: Color = 'blue'): DesiredState {
+export function buildDesired(spec: ClusterSpec, secrets: Secrets, color: Color = 'blue', db: DbTopology = DEFAULT_TOPOLOGY): DesiredState {
   const nginxConf = generateNginxConf(spec, defaultUpstream(spec, color));
-  const model = buildServiceModel(spec, nginxConf, color);
+  const model = buildServiceModel(spec, nginxConf, color, db);
   const containers = model.map((m): DesiredContainer => {
     const options = toCreateOptions(spec.name, m, secrets);
     // Env order carries no meaning: sorted, so reordering api/env does not recreate every node.
-    const hashed = { options: { ...options, Env: [...options.Env].sort() }, files: m.files.filter(() => m.role !== 'balancer').map((f) => [f.path, f.content]) };
+    // Extra aliases are left out: a promoted replica gets `postgres` live, without a recreate.
+    const network = names.network(spec.name);
+    const NetworkingConfig = { EndpointsConfig: { [network]: { Aliases: [m.key] } } };
+    const hashed = { options: { ...options, NetworkingConfig, Env: [...options.Env].sort() }, files: m.files.filter(() => m.role !== 'balancer').map((f) => [f.path, f.content]) };
     const configHash = sha256(canonicalJson(hashed));
     options.Labels[LABEL.configHash] = configHash;
     return { service: m.key, role: m.role, slot: m.slot, model: m, options, configHash };
@@ -69,5 +78,7 @@ export function buildDesired(spec: ClusterSpec, secrets: Secrets, color: Color =
     containers,
     nginxConf,
     nginxConfHash: sha256(nginxConf),
+    fenced: db.fenced,
+    primary: db.primary,
   };
 }

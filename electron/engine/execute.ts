@@ -143,7 +143,32 @@ async function runStep(
       return engine.removeNetwork(step.name);
     case 'remove-volume':
       return engine.removeVolume(step.name);
+    case 'drop-slot':
+      return dropSlot(engine, names.container(cluster, step.primary), step.slot);
   }
+}
+
+/**
+ * Drop a replication slot on the primary. The walsender of a just-removed replica can hold the
+ * slot for a moment after the container is gone, so an active slot is retried for a while.
+ */
+export async function dropSlot(engine: EngineClient, primary: string, slot: string, timeoutMs = 30_000): Promise<string> {
+  const sql = `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${slot}' AND NOT active`;
+  const left = `SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${slot}'`;
+  const started = Date.now();
+  for (;;) {
+    await psql(engine, primary, sql);
+    if ((await psql(engine, primary, left)).trim() === '0') return `slot ${slot} dropped`;
+    if (Date.now() - started > timeoutMs) throw new Error(`replication slot ${slot} on ${primary} is still in use after ${timeoutMs / 1000} s`);
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}
+
+/** Run SQL with psql inside a Postgres container (local socket in /tmp, user postgres); stdout unaligned. */
+export async function psql(engine: EngineClient, container: string, sql: string, timeoutMs = 15_000): Promise<string> {
+  const r = await engine.exec(container, ['psql', '-h', '/tmp', '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-XtAq', '-F', '\t', '-c', sql], timeoutMs);
+  if (r.exitCode !== 0) throw new Error(`psql in ${container} failed: ${(r.stderr || r.stdout).trim()}`);
+  return r.stdout;
 }
 
 /** Poll the container until Docker reports it healthy; fail fast when it exits or restarts. */

@@ -1,4 +1,6 @@
 import type { PlanView } from '../../shared/api/types.ts';
+import { replicaNumber, replicaSlot, replicaVolume } from '../../shared/generate/model.ts';
+import { names } from '../../shared/labels.ts';
 import type { DesiredState } from './desired.ts';
 import type { ObservedState } from './observe.ts';
 
@@ -22,15 +24,19 @@ export type Step =
   | { id: string; kind: 'reload-balancer'; dependsOn: string[] }
   | { id: string; kind: 'remove'; service: string; containerId: string; name: string; dependsOn: string[] }
   | { id: string; kind: 'remove-network'; name: string; dependsOn: string[] }
-  | { id: string; kind: 'remove-volume'; name: string; dependsOn: string[] };
+  | { id: string; kind: 'remove-volume'; name: string; dependsOn: string[] }
+  /** Drop a removed replica's replication slot on the primary, so it holds no WAL. */
+  | { id: string; kind: 'drop-slot'; slot: string; primary: string; dependsOn: string[] };
 
 export interface Plan {
   cluster: string;
   steps: Step[];
 }
 
-export function planUp(desired: DesiredState, observed: ObservedState): Plan {
+export function planUp(desired: DesiredState, observedAll: ObservedState): Plan {
   const steps: Step[] = [];
+  // Fenced old primaries stay as they are (stopped, for inspection) until `down`.
+  const observed = { ...observedAll, containers: observedAll.containers.filter((c) => !desired.fenced.includes(c.service)) };
   const byService = new Map(observed.containers.map((c) => [c.service, c]));
   const base: string[] = [];
 
@@ -108,6 +114,22 @@ export function planUp(desired: DesiredState, observed: ObservedState): Plan {
       else if (balancerUp) deps.push(balancerUp);
     }
     steps.push({ id: `remove:${o.service}`, kind: 'remove', service: o.service, containerId: o.id, name: o.name, dependsOn: deps });
+    // A replica scaled away: its slot on the primary and its data go too.
+    const n = replicaNumber(o.service);
+    if (n !== null && o.service !== desired.primary) {
+      const primaryUp = waitStep.get(desired.primary);
+      steps.push({
+        id: `drop-slot:${replicaSlot(n)}`,
+        kind: 'drop-slot',
+        slot: replicaSlot(n),
+        primary: desired.primary,
+        dependsOn: [`remove:${o.service}`, ...(primaryUp ? [primaryUp] : [])],
+      });
+      const volume = names.volume(desired.cluster, replicaVolume(n));
+      if (observed.volumes.includes(volume)) {
+        steps.push({ id: `volume-rm:${volume}`, kind: 'remove-volume', name: volume, dependsOn: [`remove:${o.service}`] });
+      }
+    }
   }
   return { cluster: desired.cluster, steps };
 }
@@ -154,6 +176,8 @@ export function stepLabel(s: Step): string {
       return `remove network ${s.name}`;
     case 'remove-volume':
       return `remove volume ${s.name}`;
+    case 'drop-slot':
+      return `drop replication slot ${s.slot} on ${s.primary}`;
   }
 }
 
@@ -168,6 +192,7 @@ const SYMBOL: Record<Step['kind'], string> = {
   remove: '-',
   'remove-network': '-',
   'remove-volume': '-',
+  'drop-slot': '-',
 };
 
 export function summarize(plan: Plan): PlanView['summary'] {
@@ -200,7 +225,7 @@ export function toPlanView(plan: Plan): PlanView {
     cluster: plan.cluster,
     empty: plan.steps.length === 0,
     summary: summarize(plan),
-    steps: plan.steps.map((s) => ({ id: s.id, action: s.kind, target: 'service' in s ? s.service : 'name' in s ? s.name : 'balancer', detail: stepLabel(s), dependsOn: s.dependsOn })),
+    steps: plan.steps.map((s) => ({ id: s.id, action: s.kind, target: 'service' in s ? s.service : 'name' in s ? s.name : 'slot' in s ? s.slot : 'balancer', detail: stepLabel(s), dependsOn: s.dependsOn })),
     text: formatPlan(plan),
   };
 }

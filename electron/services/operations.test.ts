@@ -16,6 +16,7 @@ describe('cancelling an operation', () => {
     deck.events.subscribe((e: ApiEvent) => e.type === 'operation' && seen.push(e.operation));
     const started = await deck.runOperation('c1', 'up', async () => ({
       planText: 'two steps',
+      cancellable: true,
       steps: [
         { id: 'a', label: 'a' },
         { id: 'b', label: 'b' },

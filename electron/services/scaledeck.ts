@@ -41,6 +41,7 @@ import { MetricsService } from './metrics.ts';
 import { LoadTestManager } from '../loadtest/manager.ts';
 import { join } from 'node:path';
 import { checkImages, checkPort } from './preflight.ts';
+import { DbService } from './db.ts';
 
 export interface StartedOperation {
   operationId: string;
@@ -66,6 +67,7 @@ export class ScaleDeck {
   private logFollowers: LogFollowers | null = null;
   readonly upgrades: Upgrades = new Upgrades(this);
   readonly metrics: MetricsService = new MetricsService(this);
+  readonly db: DbService = new DbService(this);
   private loadTestManager: LoadTestManager | null = null;
 
   /** Load tests, reports in the workspace (loadtests/). */
@@ -168,6 +170,8 @@ export class ScaleDeck {
       'loadtests.list': async () => this.loadtests().list(),
       'loadtests.compare': async (a) => this.loadtests().compare(requireString(a?.a, 'a'), requireString(a?.b, 'b')),
       'loadtests.html': async (a) => this.loadtests().html(requireString(a?.runId, 'runId')),
+      'db.status': (a) => this.db.status(requireName(a?.cluster)),
+      'db.promote': async (a) => ({ operationId: (await this.db.promote(requireName(a?.cluster), requireString(a?.replica, 'replica'))).operationId }),
     };
   }
 
@@ -207,14 +211,19 @@ export class ScaleDeck {
     return r.spec;
   }
 
+  /** The desired state of a stored cluster (its secrets and, after a failover, its primary). */
+  desiredFor(spec: ClusterSpec, observed: ObservedState): DesiredState {
+    return this.desiredOf(spec, observed);
+  }
+
   private desiredOf(spec: ClusterSpec, observed: ObservedState): DesiredState {
-    return buildDesired(spec, this.workspace.secrets(spec.name), observed.apiColor);
+    return buildDesired(spec, this.workspace.secrets(spec.name), observed.apiColor, this.workspace.dbTopology(spec.name));
   }
 
   async planFromYaml(yaml: string): Promise<PlanView> {
     const spec = parseOrThrow(yaml, this.imageSet);
     const observed = await observe(this.engine, spec.name);
-    return toPlanView(planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name), observed.apiColor), observed));
+    return toPlanView(planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name), observed.apiColor, this.workspace.dbTopology(spec.name)), observed));
   }
 
   async planFor(name: string): Promise<PlanView> {
@@ -229,7 +238,7 @@ export class ScaleDeck {
     await this.engine.version();
     const observed = await observe(this.engine, spec.name);
     // A dry run writes nothing: it reads existing secrets, or uses placeholders for a new cluster.
-    const plan = planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name), observed.apiColor), observed);
+    const plan = planUp(buildDesired(spec, this.workspace.peekSecrets(spec.name), observed.apiColor, this.workspace.dbTopology(spec.name)), observed);
     return { plan, text: formatPlan(plan) };
   }
 
@@ -317,6 +326,7 @@ export class ScaleDeck {
       return {
         planText: formatPlan(prepared.plan),
         steps: prepared.plan.steps.map((s) => ({ id: s.id, label: stepLabel(s) })),
+        cancellable: true,
         run: async (update, signal) => {
           await executePlan(this.engine, prepared.plan, prepared.desired, { onStep: update, signal });
           prepared.after?.();
@@ -336,8 +346,10 @@ export class ScaleDeck {
     prepare: () => Promise<{
       planText: string;
       steps: { id: string; label: string }[];
-      /** `signal` is aborted by operations.cancel; a run that ignores it cannot be cancelled. */
-      run: (update: (p: StepProgress) => void, signal: AbortSignal) => Promise<void>;
+      /** Whether `run` honours its signal (plans do); operations.cancel refuses the others. */
+      cancellable?: boolean;
+      /** `signal` is aborted by operations.cancel. */
+      run: (update: (p: StepProgress) => void, signal: AbortSignal) => Promise<void | OperationView['result']>;
     }>,
   ): Promise<StartedOperation> {
     const inProcess = this.busy.get(cluster);
@@ -370,19 +382,23 @@ export class ScaleDeck {
     this.trimOperations();
     const publish = () => this.events.emit({ type: 'operation', operation: structuredClone(op) });
     const abort = new AbortController();
-    this.cancels.set(id, () => {
-      op.cancelRequested = true;
-      abort.abort();
-      publish();
-    });
+    if (prepared.cancellable || kind === 'upgrade') op.cancellable = true;
+    if (prepared.cancellable) {
+      this.cancels.set(id, () => {
+        op.cancelRequested = true;
+        abort.abort();
+        publish();
+      });
+    }
     publish();
     const done = (async () => {
       try {
-        await prepared.run((p) => {
+        const result = await prepared.run((p) => {
           const i = op.steps.findIndex((s) => s.id === p.id);
           if (i >= 0) op.steps[i] = { ...op.steps[i]!, ...p };
           publish();
         }, abort.signal);
+        if (result) op.result = result;
         op.state = 'succeeded';
       } catch (err) {
         op.error = toErrorBody(err);
@@ -416,7 +432,7 @@ export class ScaleDeck {
       op.cancelRequested = true;
     } else {
       const cancel = this.cancels.get(id);
-      if (!cancel) throw new ScaleDeckError('CONFLICT', `A ${op.kind} cannot be cancelled once started.`, 'Wait for it to finish; it is short.');
+      if (!cancel) throw new ScaleDeckError('CONFLICT', `A ${op.kind} cannot be cancelled once started.`, 'Wait for it to finish; its record shows what it did.');
       cancel();
     }
     return structuredClone(op);
@@ -437,7 +453,9 @@ export class ScaleDeck {
       if (n) names.add(n);
     }
     return [...names].sort().map((name) => {
-      const mine = containers.filter((c) => c.labels[LABEL.cluster] === name);
+      // A fenced old primary (stopped after a failover, kept for inspection) is not part of the cluster's health.
+      const fenced = this.workspace.dbTopology(name).fenced;
+      const mine = containers.filter((c) => c.labels[LABEL.cluster] === name && !fenced.includes(c.labels[LABEL.service] ?? ''));
       const views = mine.map((c) => ({
         role: c.labels[LABEL.role] ?? 'unknown',
         state: c.state,
@@ -461,7 +479,8 @@ export class ScaleDeck {
       const r = parseSpecYaml(yaml, this.imageSet);
       if (r.ok) {
         apiReplicas = r.spec.api.replicas;
-        expected = r.spec.api.replicas + r.spec.worker.replicas + 3;
+        // A fenced old primary is still there (stopped) and counts against nothing.
+        expected = r.spec.api.replicas + r.spec.worker.replicas + 3 + r.spec.postgres.replicas - this.workspace.dbTopology(name).fenced.length;
         bind = r.spec.balancer.bind === '0.0.0.0' ? '127.0.0.1' : r.spec.balancer.bind;
       }
     }
@@ -513,15 +532,17 @@ export class ScaleDeck {
         state: c.state,
         health: c.health,
         status: c.status,
-        upToDate: desired ? (d ? d.configHash === c.configHash : false) : null,
+        // A fenced old primary is outside the desired state on purpose: neither up to date nor outdated.
+        upToDate: desired && !desired.fenced.includes(c.service) ? (d ? d.configHash === c.configHash : false) : null,
       };
     });
     containers.sort((a, b) => serviceOrder(a.service) - serviceOrder(b.service));
+    const fenced = this.workspace.dbTopology(name).fenced;
     const summary = this.summarize(
       name,
-      observed.containers.map((c) => ({ role: c.role, state: c.state, health: c.health, hostPorts: c.hostPorts })),
+      observed.containers.filter((c) => !fenced.includes(c.service)).map((c) => ({ role: c.role, state: c.state, health: c.health, hostPorts: c.hostPorts })),
     );
-    return { ...summary, spec, specYaml: yaml, containers, network: observed.network?.name ?? null, volumes: observed.volumes };
+    return { ...summary, spec, specYaml: yaml, containers, network: observed.network?.name ?? null, volumes: observed.volumes, db: this.workspace.dbTopology(name) };
   }
 }
 

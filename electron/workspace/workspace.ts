@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ScaleDeckError } from '../../shared/api/errors.ts';
-import { SECRET_NAMES, type Secrets } from '../../shared/generate/model.ts';
+import { DEFAULT_TOPOLOGY, SECRET_NAMES, type DbTopology, type Secrets } from '../../shared/generate/model.ts';
 import { atomicWrite, convertSecretJson, readSecretJson, writeSecretJson, type Sealer } from './secret-store.ts';
 
 /**
@@ -81,6 +81,18 @@ export class Workspace {
 
   writeSettings(patch: { secretStorage?: 'keyring' | 'file' }): void {
     atomicWrite(join(this.root, 'settings.json'), JSON.stringify({ ...this.readSettings(), ...patch }, null, 2), 0o600);
+  }
+
+  /** Which Postgres container is the primary after a failover (db.json); the default without one. */
+  dbTopology(cluster: string): DbTopology {
+    const f = join(this.root, 'clusters', cluster, 'db.json');
+    if (!existsSync(f)) return { ...DEFAULT_TOPOLOGY, fenced: [] };
+    const t = JSON.parse(readFileSync(f, 'utf8')) as Partial<DbTopology>;
+    return { primary: t.primary ?? 'postgres', fenced: t.fenced ?? [] };
+  }
+
+  writeDbTopology(cluster: string, topology: DbTopology): void {
+    atomicWrite(join(this.dir(cluster), 'db.json'), `${JSON.stringify(topology, null, 2)}\n`, 0o644);
   }
 
   hasSpec(cluster: string): boolean {

@@ -12,6 +12,7 @@ import type {
   UpgradeRecord,
   UpgradeRequest,
   SecretStorageInfo,
+  DbStatus,
 } from './types.ts';
 import type { AlertRule, MetricsBatch, MetricsSnapshot } from '../metrics/types.ts';
 import type { LiveRun, LiveStatus, LoadTestInput, LoadTestReport, ReportComparison, ReportSummary, RunState, SecondSnapshot } from '../loadtest/types.ts';
@@ -68,6 +69,10 @@ export interface ApiMethods {
   'loadtests.compare': { args: { a: string; b: string }; result: ReportComparison };
   /** The self-contained HTML report of a finished run. */
   'loadtests.html': { args: { runId: string }; result: string };
+  /** Postgres replication: the primary, each replica's state and lag, the slots. */
+  'db.status': { args: { cluster: string }; result: DbStatus };
+  /** Failover: fence the primary, promote a replica, repoint the rest; write downtime in the result. */
+  'db.promote': { args: { cluster: string; replica: string }; result: { operationId: string } };
 }
 
 export type MethodName = keyof ApiMethods;
@@ -109,6 +114,8 @@ export const METHODS = [
   'loadtests.list',
   'loadtests.compare',
   'loadtests.html',
+  'db.status',
+  'db.promote',
 ] as const satisfies readonly MethodName[];
 
 type Missing = Exclude<MethodName, (typeof METHODS)[number]>;

@@ -41,6 +41,8 @@ export interface ClusterDetail extends ClusterSummary {
   containers: ContainerView[];
   network: string | null;
   volumes: string[];
+  /** Which Postgres service is the primary, and old primaries fenced by a failover. */
+  db?: { primary: string; fenced: string[] };
 }
 
 export interface PlanStepView {
@@ -70,13 +72,15 @@ export interface StepProgress {
   ms?: number;
 }
 
-export type OperationKind = 'up' | 'scale' | 'down' | 'upgrade' | 'rollback' | 'finalize';
+export type OperationKind = 'up' | 'scale' | 'down' | 'upgrade' | 'rollback' | 'finalize' | 'promote';
 
 export interface OperationView {
   id: string;
   kind: OperationKind;
   cluster: string;
   state: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  /** Whether operations.cancel can stop it (plans, and rolling upgrades between batches). */
+  cancellable?: boolean;
   /** Set when a cancel was asked for: running steps finish, the rest are skipped. */
   cancelRequested?: boolean;
   startedAt: number;
@@ -84,6 +88,49 @@ export interface OperationView {
   planText: string;
   steps: StepProgress[];
   error?: ApiErrorBody;
+  /** Figures an operation reports when it ends (a promotion's write downtime). */
+  result?: Record<string, string | number | boolean | null>;
+}
+
+/** One Postgres replica, as the primary sees it (pg_stat_replication) and as it sees itself. */
+export interface DbReplicaStatus {
+  service: string;
+  slot: string;
+  /** Docker state of its container, null when there is none. */
+  containerState: string | null;
+  health: Health;
+  /** pg_stat_replication.state on the primary (streaming, catchup…); null when not connected. */
+  state: string | null;
+  clientAddr: string | null;
+  /** WAL the primary has written that the replica has not replayed (never negative). */
+  lagBytes: number | null;
+  /** pg_stat_replication.replay_lag in seconds (never negative). */
+  replayLagS: number | null;
+  /** The replica's own view: pg_is_in_recovery(). */
+  inRecovery: boolean | null;
+  /** pg_last_xact_replay_timestamp() as ISO text. */
+  lastReplayAt: string | null;
+  /** now() − last replay time, 0 when nothing is waiting to be replayed (never negative). */
+  replayDelayS: number | null;
+  error?: string;
+}
+
+export interface DbSlotStatus {
+  name: string;
+  active: boolean;
+  /** WAL the slot holds back on the primary. */
+  retainedBytes: number | null;
+  walStatus: string | null;
+}
+
+export interface DbStatus {
+  cluster: string;
+  primary: { service: string; containerState: string | null; health: Health; inRecovery: boolean | null; error?: string };
+  replicas: DbReplicaStatus[];
+  slots: DbSlotStatus[];
+  /** Old primaries fenced by a promotion: stopped, kept for inspection. */
+  fenced: string[];
+  checkedAt: number;
 }
 
 export interface EngineInfo {

@@ -14,6 +14,7 @@ const KIND_TEXT: Partial<Record<string, string>> = {
   upgrade: 'Upgrade',
   rollback: 'Roll back',
   finalize: 'Finalize',
+  promote: 'Promote replica',
 };
 
 const STATE_TONE: Record<OperationView['state'], Tone> = { running: 'info', succeeded: 'ok', failed: 'bad', cancelled: 'warn' };
@@ -65,7 +66,7 @@ export function OperationDetails({ op, showCluster }: { op: OperationView; showC
         <a className="op-id mono muted small" href={paths.operation(op.id)} title="Open this operation">
           {op.id}
         </a>
-        {running && (
+        {running && op.cancellable && (
           <button
             type="button"
             className="btn btn-sm btn-danger-outline"
@@ -94,6 +95,16 @@ export function OperationDetails({ op, showCluster }: { op: OperationView; showC
               ? 'This continues if you close the window; the upgrade history keeps its record.'
               : 'This continues if you close the window; re-running continues from what exists.'}
             <span className="muted"> There is no need to wait here.</span>
+          </span>
+        </p>
+      )}
+
+      {op.kind === 'promote' && op.result && (
+        <p className="small" data-testid="operation-result">
+          Write downtime <strong className="mono">{String(op.result.writeDowntimeMs)} ms</strong>
+          <span className="muted">
+            {' '}
+            (promote → first committed write {String(op.result.promoteToWriteMs)} ms) · {String(op.result.fenced)} fenced, kept for inspection
           </span>
         </p>
       )}
