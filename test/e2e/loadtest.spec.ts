@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { cli, destroyCluster, freePort, specYaml, tempDir, uniqueName, writeSpec } from '../support/cluster.ts';
-import { startWebMode } from '../support/webmode.ts';
+import { specYaml } from '../support/cluster.ts';
+import { clusterInWebMode, SHOTS } from '../support/e2e.ts';
 
 /**
  * The Load test tab against a real cluster: the form checks input with the engine's own rules,
@@ -9,25 +9,7 @@ import { startWebMode } from '../support/webmode.ts';
  * a failing threshold says FAIL, two runs compare, and the Load tests page lists them.
  * Load is bounded: 40 requests/s for 6 s, to the cluster's balancer on 127.0.0.1.
  */
-const SHOTS = 'test-results/screenshots';
-mkdirSync(SHOTS, { recursive: true });
-
-const name = uniqueName('lt');
-const home = tempDir();
-let port = 0;
-let server: Awaited<ReturnType<typeof startWebMode>>;
-
-test.beforeAll(async () => {
-  port = await freePort();
-  const up = await cli(['up', writeSpec(home, specYaml(name, port, 2))], home);
-  expect(up.code, up.stderr + up.stdout).toBe(0);
-  server = await startWebMode(home);
-});
-
-test.afterAll(async () => {
-  await server?.stop();
-  await destroyCluster(name);
-});
+const c = clusterInWebMode('lt', (name, port) => specYaml(name, port, 2));
 
 async function setRun(page: Page, threshold: string) {
   await page.getByTestId('loadtest-preset-steady').click();
@@ -38,8 +20,8 @@ async function setRun(page: Page, threshold: string) {
 
 
 test('design, run live beside the metrics, verdict, export, compare, list', async ({ page }) => {
-  await page.goto(server.url);
-  await page.goto(`${server.base}/#/clusters/${name}/loadtest`);
+  await page.goto(c.server.url);
+  await page.goto(`${c.server.base}/#/clusters/${c.name}/loadtest`);
   await expect(page.getByTestId('loadtest-empty')).toBeVisible();
 
   // Bad input is named with its field, and Start stays off until it is fixed.
@@ -73,7 +55,7 @@ test('design, run live beside the metrics, verdict, export, compare, list', asyn
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('loadtest-export-json').click()]);
   const report = JSON.parse(readFileSync((await json.path())!, 'utf8')) as { kind: string; cluster: string; totals: { requests: number } };
   expect(report.kind).toBe('scaledeck.loadtest-report');
-  expect(report.cluster).toBe(name);
+  expect(report.cluster).toBe(c.name);
   expect(report.totals.requests).toBe(total);
   const [html] = await Promise.all([page.waitForEvent('download'), page.getByTestId('loadtest-export-html').click()]);
   expect(readFileSync((await html.path())!, 'utf8')).toMatch(/<html[\s>]/i);
@@ -97,10 +79,10 @@ test('design, run live beside the metrics, verdict, export, compare, list', asyn
   await page.screenshot({ path: `${SHOTS}/loadtest-compare-light.png`, fullPage: true });
 
   // The Load tests page lists every run with its cluster and opens one.
-  await page.goto(`${server.base}/#/loadtests`);
+  await page.goto(`${c.server.base}/#/loadtests`);
   const all = page.getByTestId('loadtest-history').locator('tbody tr');
   await expect(all).toHaveCount(2);
-  await expect(all.first()).toContainText(name);
+  await expect(all.first()).toContainText(c.name);
   await all.first().click();
   await expect(page.getByTestId('loadtest-report')).toBeVisible();
   await page.screenshot({ path: `${SHOTS}/loadtests-page-light.png`, fullPage: true });
