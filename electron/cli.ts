@@ -25,6 +25,8 @@ Commands:
   rollback <name>                   blue-green: switch back; otherwise undo the last upgrade
   finalize <name>                   blue-green: remove the old nodes
   upgrades <name>                   the cluster's upgrade records
+  db status <name>                  Postgres primary, replicas (state, lag in bytes and seconds), slots
+  db promote <name> <replica>       failover: fence the primary, promote the replica, report write downtime
   loadtest <name|url> --stages 30s:50,1m:50,30s:0 [--rate 200 --duration 30s] --threshold 'p95<500' [--json]
                                     load test through the cluster's balancer; exit 1 when a threshold fails
                                     (scaledeck loadtest --help for every option)
@@ -150,6 +152,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'hosts':
         return await hostsCmd(app, rest, values, out);
+      case 'db':
+        return await dbCommand(app, rest, out);
       default:
         throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
     }
@@ -213,14 +217,24 @@ async function follow(app: ScaleDeck, started: StartedOperation, out: Out): Prom
   const unsubscribe = app.events.subscribe((e: ApiEvent) => {
     if (e.type === 'operation' && e.operation.id === started.operationId) e.operation.steps.forEach(printStep);
   });
+  // First Ctrl-C cancels cleanly (running steps finish, nothing half-made); a second one quits now.
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) process.exit(130);
+    out.log('Cancelling: steps in progress finish, the rest are skipped. Ctrl-C again quits at once (`up` later continues either way).');
+    app.cancelOperation(started.operationId).catch(() => undefined);
+  };
+  process.on('SIGINT', onSigint);
   let op: OperationView;
   try {
     op = await started.done;
   } catch (err) {
     unsubscribe();
+    process.off('SIGINT', onSigint);
     return fail(out, err, 1);
   }
   unsubscribe();
+  process.off('SIGINT', onSigint);
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   if (out.json) {
     process.stdout.write(`${JSON.stringify({ ok: true, operation: op })}\n`);
@@ -254,6 +268,48 @@ function printUpgrade(app: ScaleDeck, cluster: string, id: string, out: Out): vo
   if (r.switchMs !== undefined) out.log(`  switch: all traffic on ${r.toColor} ${r.switchMs} ms after the switch command`);
 }
 
+async function dbCommand(app: ScaleDeck, args: string[], out: Out): Promise<number> {
+  const [sub, name, replica] = args;
+  if (sub === 'status' && name) {
+    const st = await app.db.status(name);
+    if (out.json) {
+      process.stdout.write(`${JSON.stringify({ ok: true, status: st })}\n`);
+    } else {
+      const p = st.primary;
+      process.stdout.write(`Primary ${p.service}: ${p.containerState ?? 'missing'}${p.error ? ` (${p.error})` : ''}${st.fenced.length ? `   fenced: ${st.fenced.join(', ')}` : ''}\n`);
+      if (st.replicas.length === 0) process.stdout.write('No replicas.\n');
+      else
+        process.stdout.write(
+          table([
+            ['REPLICA', 'CONTAINER', 'STATE', 'LAG BYTES', 'REPLAY LAG', 'IN RECOVERY', 'LAST REPLAY'],
+            ...st.replicas.map((r) => [
+              r.service,
+              r.containerState ?? 'missing',
+              r.state ?? 'not connected',
+              r.lagBytes === null ? '-' : String(r.lagBytes),
+              r.replayLagS === null ? '-' : `${r.replayLagS.toFixed(3)} s`,
+              r.inRecovery === null ? '-' : r.inRecovery ? 'yes' : 'NO',
+              r.lastReplayAt ?? '-',
+            ]),
+          ]),
+        );
+    }
+    return st.primary.error || st.replicas.some((r) => r.state !== 'streaming') ? 1 : 0;
+  }
+  if (sub === 'promote' && name && replica) {
+    const started = await app.db.promote(name, replica);
+    const code = await follow(app, started, out);
+    const op = await started.done.catch(() => null);
+    const r = op?.result;
+    if (r && !out.json) {
+      process.stdout.write(`Promoted ${String(r.replica)}; ${String(r.fenced)} is fenced (stopped, kept for inspection).\n`);
+      process.stdout.write(`Write downtime: ${String(r.writeDowntimeMs)} ms (promote → first successful write: ${String(r.promoteToWriteMs)} ms)\n`);
+    }
+    return code;
+  }
+  throw new UsageError('db needs a subcommand: scaledeck db status <name> | scaledeck db promote <name> <replica>');
+}
+
 async function loadtest(args: string[]): Promise<number> {
   const { loadtestCommand } = await import('./loadtest/cli.ts');
   const out: Out = { json: args.includes('--json'), log: (l) => process.stderr.write(`${l}\n`) };
@@ -281,6 +337,7 @@ async function loadtest(args: string[]): Promise<number> {
     stdout: process.stdout,
     stderr: process.stderr,
     allowHosts: url ? [url] : [],
+    cluster: name && !/^https?:\/\//.test(name) ? name : null,
     confirm: process.stdin.isTTY ? askYesNo : undefined,
   });
 }

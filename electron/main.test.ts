@@ -14,6 +14,7 @@ const h = vi.hoisted(() => ({
   exposed: new Map<string, Record<string, unknown>>(),
   invoked: [] as [string, unknown][],
   openExternal: [] as string[],
+  keyring: { available: true, backend: 'gnome_libsecret' },
 }));
 
 vi.mock('electron', () => {
@@ -55,10 +56,17 @@ vi.mock('electron', () => {
     session: { defaultSession: { webRequest: { onHeadersReceived: () => {} }, setPermissionRequestHandler: () => {} } },
     shell: { openExternal: (url: string) => h.openExternal.push(url) },
     Notification: class { static isSupported() { return false; } show() {} },
+    // A reversible stand-in for the OS keyring: what matters here is which backend is trusted.
+    safeStorage: {
+      isEncryptionAvailable: () => h.keyring.available,
+      getSelectedStorageBackend: () => h.keyring.backend,
+      encryptString: (t: string) => Buffer.from(t).reverse(),
+      decryptString: (b: Buffer) => Buffer.from(b).reverse().toString(),
+    },
   };
 });
 
-const { createWindow, registerIpc, shellPaths } = await import('./main.ts');
+const { createWindow, keyringSealer, registerIpc, shellPaths } = await import('./main.ts');
 const { CSP, isTrustedSender } = await import('./shell/security.ts');
 
 beforeEach(() => {
@@ -150,5 +158,25 @@ describe('preload', () => {
     expect(h.invoked).toEqual([]);
     await invoke('clusters.list', null);
     expect(h.invoked).toEqual([[IPC.channel('clusters.list'), null]]);
+  });
+});
+
+describe('secrets and the keyring', () => {
+  it('seals with safeStorage only when a real keyring backs it', () => {
+    h.keyring = { available: true, backend: 'gnome_libsecret' };
+    const real = keyringSealer();
+    if (process.platform === 'linux') expect(real.sealer?.backend).toBe('gnome_libsecret');
+    expect(real.sealer!.unseal(real.sealer!.seal('s3cret'))).toBe('s3cret');
+    expect(real.sealer!.seal('s3cret').toString()).not.toContain('s3cret');
+
+    if (process.platform === 'linux') {
+      h.keyring = { available: true, backend: 'basic_text' };
+      const fallback = keyringSealer();
+      expect(fallback.sealer).toBeNull();
+      expect(fallback.why).toMatch(/basic_text.*0600 files/);
+    }
+    h.keyring = { available: false, backend: 'unknown' };
+    expect(keyringSealer().sealer).toBeNull();
+    expect(keyringSealer().why).toMatch(/0600/);
   });
 });

@@ -1,4 +1,4 @@
-import { app, BrowserWindow, ipcMain, Notification, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, Notification, safeStorage, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IPC, METHODS, type ApiEvent, type Envelope, type MethodName } from '../shared/api/contract.ts';
@@ -6,6 +6,7 @@ import { toErrorBody } from '../shared/api/errors.ts';
 import { parseImageSet } from '../shared/spec/index.ts';
 import { ScaleDeck } from './services/scaledeck.ts';
 import { CSP, isTrustedSender, secureWebPreferences } from './shell/security.ts';
+import { useSealer, type Sealer } from './workspace/secret-store.ts';
 
 /**
  * The Electron main process: one window, the renderer from dist/renderer, and the API contract
@@ -36,6 +37,25 @@ export function registerIpc(service: ScaleDeck, rendererIndexUrl: string): void 
       }
     });
   }
+}
+
+/**
+ * Electron's safeStorage as a sealer for secret files, only when a real keyring backs it. On
+ * Linux without a secret service it falls back to `basic_text` (a hard-coded key): sealing then
+ * only obscures, so secrets stay 0600 files and Settings says why.
+ */
+export function keyringSealer(): { sealer: Sealer | null; why?: string } {
+  if (!safeStorage.isEncryptionAvailable()) {
+    return { sealer: null, why: 'No keyring is available to the app (Electron safeStorage): secrets are 0600 files only you can read.' };
+  }
+  const backend = process.platform === 'linux' ? safeStorage.getSelectedStorageBackend() : process.platform === 'darwin' ? 'keychain' : 'dpapi';
+  if (backend === 'basic_text' || backend === 'unknown') {
+    return {
+      sealer: null,
+      why: `Electron safeStorage has no real keyring here (backend: ${backend}); sealing would be plain text in disguise, so secrets are 0600 files only you can read. Install and unlock a secret service (GNOME Keyring, KWallet) to seal them.`,
+    };
+  }
+  return { sealer: { backend, seal: (t) => safeStorage.encryptString(t), unseal: (b) => safeStorage.decryptString(b) } };
 }
 
 export function createWindow(paths: ShellPaths): BrowserWindow {
@@ -70,7 +90,9 @@ export async function start(baseDir: string): Promise<void> {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false));
-  const service = new ScaleDeck({ imageSet: parseImageSet(process.env.SCALEDECK_IMAGES) });
+  const keyring = keyringSealer();
+  if (!keyring.sealer) useSealer(null, keyring.why);
+  const service = new ScaleDeck({ imageSet: parseImageSet(process.env.SCALEDECK_IMAGES), keyring: keyring.sealer });
   registerIpc(service, indexUrl);
   const send = (e: ApiEvent) => {
     for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC.events, e);

@@ -224,6 +224,31 @@ export class EngineClient {
     }
   }
 
+  /** Stop a container and keep it (already stopped or gone is fine). */
+  async stop(id: string, timeoutS?: number): Promise<void> {
+    try {
+      await this.call(() => this.docker.getContainer(id).stop(timeoutS === undefined ? {} : { t: timeoutS }));
+    } catch (err) {
+      const code = statusCode(err);
+      if (code !== 304 && code !== 404) throw err;
+    }
+  }
+
+  /** Take a container off a network (not attached is fine). */
+  async disconnectNetwork(network: string, container: string): Promise<void> {
+    try {
+      await this.call(() => this.docker.getNetwork(network).disconnect({ Container: container, Force: true }));
+    } catch (err) {
+      const code = statusCode(err);
+      if (code !== 404 && !(code === 500 && /is not connected/i.test((err as Error).message))) throw err;
+    }
+  }
+
+  /** Attach a container to a network under extra DNS names. */
+  async connectNetwork(network: string, container: string, aliases: string[]): Promise<void> {
+    await this.call(() => this.docker.getNetwork(network).connect({ Container: container, EndpointConfig: { Aliases: aliases } }));
+  }
+
   async inspect(id: string): Promise<Docker.ContainerInspectInfo | null> {
     try {
       return await this.call(() => this.docker.getContainer(id).inspect());

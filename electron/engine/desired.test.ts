@@ -10,7 +10,7 @@ function spec(input: ClusterSpecInput): ClusterSpec {
   return r.spec;
 }
 
-const secrets = { POSTGRES_PASSWORD: 'pw-one', JWT_SECRET: 'jwt-one' };
+const secrets = { POSTGRES_PASSWORD: 'pw-one', JWT_SECRET: 'jwt-one', REPLICATION_PASSWORD: 'rpw', REDIS_PASSWORD: 'rdpw' };
 const hashOf = (d: DesiredState, service: string) => {
   const c = d.containers.find((x) => x.service === service);
   if (!c) throw new Error(`no ${service}`);
@@ -99,7 +99,7 @@ describe('buildDesired', () => {
   });
 
   it('changes Postgres and API hashes when the secret changes', () => {
-    const d = buildDesired(spec({ name: 'shop' }), { POSTGRES_PASSWORD: 'pw-two', JWT_SECRET: 'jwt-one' });
+    const d = buildDesired(spec({ name: 'shop' }), { POSTGRES_PASSWORD: 'pw-two', JWT_SECRET: 'jwt-one', REPLICATION_PASSWORD: 'rpw', REDIS_PASSWORD: 'rdpw' });
     expect(hashOf(d, 'postgres')).not.toBe(hashOf(base, 'postgres'));
     expect(hashOf(d, 'api-1')).not.toBe(hashOf(base, 'api-1'));
     expect(hashOf(d, 'redis')).toBe(hashOf(base, 'redis'));

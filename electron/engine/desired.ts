@@ -5,11 +5,14 @@ import {
   defaultUpstream,
   generateNginxConf,
   type Color,
+  DEFAULT_TOPOLOGY,
+  type DbTopology,
   toCreateOptions,
   type CreateOptions,
   type Secrets,
   type ServiceModel,
   type TlsMaterial,
+  type ModelOptions,
   NGINX_CONF_PATH,
 } from '../../shared/generate/index.ts';
 import type { ClusterSpec } from '../../shared/spec/index.ts';
@@ -37,6 +40,10 @@ export interface DesiredState {
   /** Multi-host only: every host used (local included when used) and the volumes on each. */
   hosts?: string[];
   hostVolumes?: Record<string, string[]>;
+  /** Fenced old Postgres primaries: left alone by `up` (stopped, kept for inspection). */
+  fenced: string[];
+  /** Service key of the Postgres primary. */
+  primary: string;
 }
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -57,14 +64,24 @@ export function canonicalJson(value: unknown): string {
  * What the spec asks for, with a config hash per container. The balancer's hash leaves out its
  * nginx.conf: a changed upstream list is applied by a checked reload, not by recreating NGINX.
  */
-export function buildDesired(spec: ClusterSpec, secrets: Secrets, color: Color = 'blue', addrs?: HostAddresses, tls?: TlsMaterial): DesiredState {
-  const nginxConf = generateNginxConf(spec, defaultUpstream(spec, color, addrs));
-  const model = buildServiceModel(spec, nginxConf, color, addrs, tls);
+/** What else shapes the desired state: a failover's topology, multi-host addresses, the balancer's TLS material. */
+export type DesiredOptions = ModelOptions;
+
+export function buildDesired(spec: ClusterSpec, secrets: Secrets, color: Color = 'blue', opts: DesiredOptions = {}): DesiredState {
+  const db = opts.db ?? DEFAULT_TOPOLOGY;
+  const nginxConf = generateNginxConf(spec, defaultUpstream(spec, color, opts.addrs));
+  const model = buildServiceModel(spec, nginxConf, color, opts);
   const containers = model.map((m): DesiredContainer => {
     const options = toCreateOptions(spec.name, m, secrets);
     // Env order carries no meaning: sorted, so reordering api/env does not recreate every node.
-    // (The balancer's TLS files count: a new certificate recreates it. Its nginx.conf does not.)
-    const hashed = { options: { ...options, Env: [...options.Env].sort() }, files: m.files.filter((f) => m.role !== 'balancer' || f.path !== NGINX_CONF_PATH).map((f) => [f.path, f.content]) };
+    // Extra aliases are left out: a promoted replica gets `postgres` live, without a recreate.
+    // The balancer's TLS files count (a new certificate recreates it); its nginx.conf does not.
+    const network = names.network(spec.name);
+    const NetworkingConfig = { EndpointsConfig: { [network]: { Aliases: [m.key] } } };
+    const hashed = {
+      options: { ...options, NetworkingConfig, Env: [...options.Env].sort() },
+      files: m.files.filter((f) => m.role !== 'balancer' || f.path !== NGINX_CONF_PATH).map((f) => [f.path, f.content]),
+    };
     const configHash = sha256(canonicalJson(hashed));
     options.Labels[LABEL.configHash] = configHash;
     return { ...(m.host ? { host: m.host } : {}), service: m.key, role: m.role, slot: m.slot, model: m, options, configHash };
@@ -87,5 +104,7 @@ export function buildDesired(spec: ClusterSpec, secrets: Secrets, color: Color =
     containers,
     nginxConf,
     nginxConfHash: sha256(nginxConf),
+    fenced: db.fenced,
+    primary: db.primary,
   };
 }

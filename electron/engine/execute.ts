@@ -12,9 +12,15 @@ export interface ExecuteOptions {
   healthTimeoutMs?: number;
   /** Multi-host: the engine of a step's host (undefined = the local engine passed in). */
   engineFor?: (host: string) => EngineClient;
+  /**
+   * Cancels the run: steps not started yet are skipped, steps in progress finish (a container is
+   * never left half-created), then the run ends with a CANCELLED error.
+   */
+  signal?: AbortSignal;
 }
 
 class Skipped extends Error {}
+class NotStarted extends Error {}
 
 /**
  * Run a plan: every step starts as soon as the steps it depends on are done, so independent
@@ -27,6 +33,7 @@ export async function executePlan(engine: EngineClient, plan: Plan, desired: Des
   const byId = new Map(plan.steps.map((s) => [s.id, s]));
   const running = new Map<string, Promise<void>>();
   const failures: { step: Step; error: unknown }[] = [];
+  const cancelled: Step[] = [];
 
   for (const s of plan.steps) onStep({ id: s.id, label: stepLabel(s), state: 'pending' });
 
@@ -39,6 +46,11 @@ export async function executePlan(engine: EngineClient, plan: Plan, desired: Des
       if (results.some((r) => r.status === 'rejected')) {
         onStep({ id: step.id, label: stepLabel(step), state: 'skipped', message: 'skipped: a step it depends on failed' });
         throw new Skipped(step.id);
+      }
+      if (opts.signal?.aborted) {
+        cancelled.push(step);
+        onStep({ id: step.id, label: stepLabel(step), state: 'skipped', message: 'cancelled before it started' });
+        throw new NotStarted(step.id);
       }
       const started = Date.now();
       onStep({ id: step.id, label: stepLabel(step), state: 'running' });
@@ -60,6 +72,15 @@ export async function executePlan(engine: EngineClient, plan: Plan, desired: Des
   };
 
   await Promise.allSettled(plan.steps.map(run));
+  if (cancelled.length && !failures.length) {
+    const finished = plan.steps.length - cancelled.length;
+    throw new ScaleDeckError(
+      'CANCELLED',
+      `Cancelled: ${finished} of ${plan.steps.length} steps had finished (or were in progress and were let finish); ${cancelled.length} did not start.`,
+      'Nothing is half-made. Run the same command again to finish from here, or `scaledeck down <name>` to remove what was created.',
+      { notStarted: cancelled.map((s) => s.id) },
+    );
+  }
   if (failures.length) {
     const first = failures[0]!;
     const base = first.error instanceof ScaleDeckError ? first.error : null;
@@ -125,7 +146,32 @@ async function runStep(
       return engine.removeNetwork(step.name);
     case 'remove-volume':
       return engine.removeVolume(step.name);
+    case 'drop-slot':
+      return dropSlot(engine, names.container(cluster, step.primary), step.slot);
   }
+}
+
+/**
+ * Drop a replication slot on the primary. The walsender of a just-removed replica can hold the
+ * slot for a moment after the container is gone, so an active slot is retried for a while.
+ */
+export async function dropSlot(engine: EngineClient, primary: string, slot: string, timeoutMs = 30_000): Promise<string> {
+  const sql = `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${slot}' AND NOT active`;
+  const left = `SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${slot}'`;
+  const started = Date.now();
+  for (;;) {
+    await psql(engine, primary, sql);
+    if ((await psql(engine, primary, left)).trim() === '0') return `slot ${slot} dropped`;
+    if (Date.now() - started > timeoutMs) throw new Error(`replication slot ${slot} on ${primary} is still in use after ${timeoutMs / 1000} s`);
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}
+
+/** Run SQL with psql inside a Postgres container (local socket in /tmp, user postgres); stdout unaligned. */
+export async function psql(engine: EngineClient, container: string, sql: string, timeoutMs = 15_000): Promise<string> {
+  const r = await engine.exec(container, ['psql', '-h', '/tmp', '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-XtAq', '-F', '\t', '-c', sql], timeoutMs);
+  if (r.exitCode !== 0) throw new Error(`psql in ${container} failed: ${(r.stderr || r.stdout).trim()}`);
+  return r.stdout;
 }
 
 /** Poll the container until Docker reports it healthy; fail fast when it exits or restarts. */

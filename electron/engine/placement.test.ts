@@ -12,7 +12,7 @@ function spec(input: Partial<ClusterSpecInput>): ClusterSpec {
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
   return r.spec;
 }
-const secrets = { POSTGRES_PASSWORD: 'pw', JWT_SECRET: 'jwt' };
+const secrets = { POSTGRES_PASSWORD: 'pw', JWT_SECRET: 'jwt', REPLICATION_PASSWORD: 'rpw', REDIS_PASSWORD: 'rdpw' };
 const addrs = { web1: '10.0.0.1', web2: '10.0.0.2', lb: '10.0.0.3' };
 const spread = () =>
   spec({ api: { replicas: 3, hosts: ['web1', 'web2'] }, balancer: { host: 'lb', bind: '0.0.0.0' }, redis: { host: 'lb' }, postgres: { host: 'lb' } });
@@ -28,14 +28,14 @@ describe('placement', () => {
   });
 
   it('spreads nodes round-robin and wires cross-host consumers to published ports', () => {
-    const d = buildDesired(spread(), secrets, 'blue', addrs);
+    const d = buildDesired(spread(), secrets, 'blue', { addrs });
     const host = Object.fromEntries(d.containers.map((c) => [c.service, c.host]));
     expect(host).toEqual({ postgres: 'lb', redis: 'lb', 'api-1': 'web1', 'api-2': 'web2', 'api-3': 'web1', balancer: 'lb' });
     expect(d.hosts).toEqual(['lb', 'web1', 'web2']);
     expect(d.hostVolumes).toEqual({ lb: ['sd-shop-pgdata'] });
     const api1 = d.containers.find((c) => c.service === 'api-1')!;
     expect(api1.options.Env).toContain('DATABASE_URL=postgres://app:pw@10.0.0.3:15432/app');
-    expect(api1.options.Env).toContain('REDIS_URL=redis://10.0.0.3:16379');
+    expect(api1.options.Env).toContain('REDIS_URL=redis://:rdpw@10.0.0.3:16379');
     expect(api1.options.HostConfig.PortBindings).toEqual({ '3000/tcp': [{ HostIp: '10.0.0.1', HostPort: '13001' }] });
     const pg = d.containers.find((c) => c.service === 'postgres')!;
     expect(pg.options.HostConfig.PortBindings).toEqual({ '5432/tcp': [{ HostIp: '10.0.0.3', HostPort: '15432' }] });
@@ -45,20 +45,38 @@ describe('placement', () => {
   });
 
   it('keeps same-host traffic on the cluster network (no published port, service names)', () => {
-    const d = buildDesired(spec({ api: { replicas: 2, hosts: ['lb'] }, balancer: { host: 'lb' }, redis: { host: 'lb' }, postgres: { host: 'lb' } }), secrets, 'blue', addrs);
+    const d = buildDesired(spec({ api: { replicas: 2, hosts: ['lb'] }, balancer: { host: 'lb' }, redis: { host: 'lb' }, postgres: { host: 'lb' } }), secrets, 'blue', { addrs });
     const api1 = d.containers.find((c) => c.service === 'api-1')!;
-    expect(api1.options.Env).toContain('REDIS_URL=redis://redis:6379');
+    expect(api1.options.Env).toContain('REDIS_URL=redis://:rdpw@redis:6379');
     expect(api1.options.HostConfig.PortBindings).toBeUndefined();
     expect(d.nginxConf).toContain('server api-1:3000');
   });
 
+  it('gives nodes on other hosts the read replicas through ports published beside the primary', () => {
+    const d = buildDesired(
+      spec({ api: { replicas: 1, hosts: ['web1'] }, balancer: { host: 'lb', bind: '0.0.0.0' }, redis: { host: 'lb' }, postgres: { host: 'lb', replicas: 2 } }),
+      secrets,
+      'blue',
+      { addrs },
+    );
+    const host = Object.fromEntries(d.containers.map((c) => [c.service, c.host]));
+    expect(host['postgres-replica-1']).toBe('lb');
+    expect(host['postgres-replica-2']).toBe('lb');
+    const api1 = d.containers.find((c) => c.service === 'api-1')!;
+    expect(api1.options.Env).toContain('DATABASE_REPLICA_URLS=postgres://app:pw@10.0.0.3:15433/app,postgres://app:pw@10.0.0.3:15434/app');
+    const r2 = d.containers.find((c) => c.service === 'postgres-replica-2')!;
+    expect(r2.options.HostConfig.PortBindings).toEqual({ '5432/tcp': [{ HostIp: '10.0.0.3', HostPort: '15434' }] });
+    // The primary's own binding is its own (replicas copy its settings, not its ports array).
+    expect(d.containers.find((c) => c.service === 'postgres')!.options.HostConfig.PortBindings).toEqual({ '5432/tcp': [{ HostIp: '10.0.0.3', HostPort: '15432' }] });
+  });
+
   it('says what is missing when a host has no address', () => {
-    expect(() => buildDesired(spread(), secrets, 'blue', { web1: '10.0.0.1', web2: '10.0.0.2' })).toThrow(/no address known for host "lb"/);
-    expect(() => buildDesired(spec({ api: { replicas: 1, hosts: ['web1'] } }), secrets, 'blue', addrs)).toThrow(/SCALEDECK_LOCAL_ADVERTISE/);
+    expect(() => buildDesired(spread(), secrets, 'blue', { addrs: { web1: '10.0.0.1', web2: '10.0.0.2' } })).toThrow(/no address known for host "lb"/);
+    expect(() => buildDesired(spec({ api: { replicas: 1, hosts: ['web1'] } }), secrets, 'blue', { addrs })).toThrow(/SCALEDECK_LOCAL_ADVERTISE/);
   });
 
   it('plans networks, volumes and services on each host', () => {
-    const plan = planUp(buildDesired(spread(), secrets, 'blue', addrs), empty('shop'));
+    const plan = planUp(buildDesired(spread(), secrets, 'blue', { addrs }), empty('shop'));
     const text = formatPlan(plan);
     expect(text).toContain('+ create network sd-shop on lb');
     expect(text).toContain('+ create network sd-shop on web1');
@@ -112,7 +130,7 @@ describe('balancer TLS', () => {
   });
 
   it('serves HTTPS on 443 with the certificate files and redirects HTTP to the HTTPS host port', () => {
-    const d = buildDesired(spec({ balancer: { port: 8080, tls: { self_signed: true, port: 8443 } } }), secrets, 'blue', undefined, { cert: 'CERT', key: 'KEY' });
+    const d = buildDesired(spec({ balancer: { port: 8080, tls: { self_signed: true, port: 8443 } } }), secrets, 'blue', { tls: { cert: 'CERT', key: 'KEY' } });
     const lb = d.containers.find((c) => c.service === 'balancer')!;
     expect(lb.options.HostConfig.PortBindings).toEqual({ '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '443/tcp': [{ HostIp: '127.0.0.1', HostPort: '8443' }] });
     expect(lb.model.files.map((f) => [f.path, f.content])).toContainEqual(['/etc/scaledeck/tls/key.pem', 'KEY']);
@@ -120,7 +138,7 @@ describe('balancer TLS', () => {
     expect(d.nginxConf).toContain('listen 443 ssl;');
     expect(d.nginxConf).toContain('ssl_certificate /etc/scaledeck/tls/cert.pem;');
     // A new certificate recreates the balancer (its hash counts the TLS files).
-    const d2 = buildDesired(spec({ balancer: { port: 8080, tls: { self_signed: true, port: 8443 } } }), secrets, 'blue', undefined, { cert: 'CERT2', key: 'KEY' });
+    const d2 = buildDesired(spec({ balancer: { port: 8080, tls: { self_signed: true, port: 8443 } } }), secrets, 'blue', { tls: { cert: 'CERT2', key: 'KEY' } });
     expect(d2.containers.find((c) => c.service === 'balancer')!.configHash).not.toBe(lb.configHash);
   });
 });

@@ -28,7 +28,7 @@ function spec(input: Partial<ClusterSpecInput> = {}): ClusterSpec {
   return r.spec;
 }
 
-const secrets = { POSTGRES_PASSWORD: 'pw', JWT_SECRET: 'jwt' };
+const secrets = { POSTGRES_PASSWORD: 'pw', JWT_SECRET: 'jwt', REPLICATION_PASSWORD: 'rpw', REDIS_PASSWORD: 'rdpw' };
 const desiredOf = (replicas: number, extra: Partial<ClusterSpecInput> = {}) => buildDesired(spec({ api: { replicas }, ...extra }), secrets);
 
 /** What observe() would return for a cluster that runs `d` exactly, all healthy. */
@@ -283,5 +283,37 @@ describe('formatting', () => {
     expect(view.summary).toEqual({ create: 2, recreate: 0, start: 0, remove: 0, reload: 1 });
     expect(view.steps.find((s) => s.id === 'reload:balancer')).toMatchObject({ action: 'reload-balancer', target: 'balancer' });
     expect(view.steps.find((s) => s.id === 'create:api-4')).toMatchObject({ action: 'create', target: 'api-4', dependsOn: [] });
+  });
+});
+
+describe('Postgres replicas in the plan', () => {
+  const withReplicas = (n: number) => buildDesired(spec({ postgres: { replicas: n } }), secrets);
+
+  it('creates replicas after the primary is healthy, each with its own volume', () => {
+    const plan = planUp(withReplicas(2), empty);
+    expect(step(plan, 'create:postgres-replica-1').dependsOn).toEqual(expect.arrayContaining(['volume:sd-shop-pgdata-replica-1', 'wait:postgres']));
+    expect(step(plan, 'create:postgres-replica-2').dependsOn).toEqual(expect.arrayContaining(['volume:sd-shop-pgdata-replica-2', 'wait:postgres']));
+  });
+
+  it('scaling replicas 2→1 removes the container, then drops its slot on the primary and removes its volume', () => {
+    const plan = planUp(withReplicas(1), observedFrom(withReplicas(2)));
+    expect(step(plan, 'remove:postgres-replica-2')).toMatchObject({ kind: 'remove' });
+    expect(step(plan, 'drop-slot:replica_2')).toMatchObject({ slot: 'replica_2', primary: 'postgres', dependsOn: ['remove:postgres-replica-2'] });
+    expect(step(plan, 'volume-rm:sd-shop-pgdata-replica-2').dependsOn).toEqual(['remove:postgres-replica-2']);
+    expect(ids(plan)).not.toContain('remove:postgres-replica-1');
+    expect(formatPlan(plan)).toContain('- drop replication slot replica_2 on postgres');
+  });
+
+  it('after a failover: the fenced old primary is left alone and the promoted replica stays even below the count', () => {
+    const topo = { primary: 'postgres-replica-2', fenced: ['postgres'] };
+    const before = buildDesired(spec({ postgres: { replicas: 2 } }), secrets, 'blue', { db: topo });
+    const observed = observedFrom(withReplicas(2), { postgres: { state: 'exited', health: 'none' } });
+    expect(planUp(before, observed).steps).toEqual([]);
+    const fewer = buildDesired(spec({ postgres: { replicas: 1 } }), secrets, 'blue', { db: topo });
+    expect(fewer.containers.map((c) => c.service)).toContain('postgres-replica-2');
+    // Only the API nodes change (their replica list); no Postgres container is touched.
+    expect(planUp(fewer, observed).steps.filter((s) => 'service' in s && s.service.startsWith('postgres'))).toEqual([]);
+    // API nodes wait for the promoted primary on a fresh start.
+    expect(before.containers.find((c) => c.service === 'api-1')!.model.dependsOn[0]).toEqual({ key: 'postgres-replica-2', condition: 'healthy' });
   });
 });

@@ -1,4 +1,6 @@
 import type { PlanView } from '../../shared/api/types.ts';
+import { replicaNumber, replicaSlot, replicaVolume } from '../../shared/generate/model.ts';
+import { names } from '../../shared/labels.ts';
 import type { DesiredState } from './desired.ts';
 import type { ObservedState } from './observe.ts';
 
@@ -24,6 +26,8 @@ export type Step = (
   | { id: string; kind: 'remove'; service: string; containerId: string; name: string; dependsOn: string[] }
   | { id: string; kind: 'remove-network'; name: string; dependsOn: string[] }
   | { id: string; kind: 'remove-volume'; name: string; dependsOn: string[] }
+  /** Drop a removed replica's replication slot on the primary, so it holds no WAL. */
+  | { id: string; kind: 'drop-slot'; slot: string; primary: string; dependsOn: string[] }
 ) & { host?: string };
 
 const at = (host: string | undefined) => (host ? { host } : {});
@@ -34,8 +38,10 @@ export interface Plan {
   steps: Step[];
 }
 
-export function planUp(desired: DesiredState, observed: ObservedState): Plan {
+export function planUp(desired: DesiredState, observedAll: ObservedState): Plan {
   const steps: Step[] = [];
+  // Fenced old primaries stay as they are (stopped, for inspection) until `down`.
+  const observed = { ...observedAll, containers: observedAll.containers.filter((c) => !desired.fenced.includes(c.service)) };
   const byService = new Map(observed.containers.map((c) => [c.service, c]));
   // Per host (undefined = local): the network step services there wait for, and volume steps.
   const baseOf = new Map<string | undefined, string[]>();
@@ -127,6 +133,24 @@ export function planUp(desired: DesiredState, observed: ObservedState): Plan {
       else if (balancerUp) deps.push(balancerUp);
     }
     steps.push({ id: `remove:${o.service}`, kind: 'remove', service: o.service, containerId: o.id, name: o.name, dependsOn: deps, ...at(o.host) });
+    // A replica scaled away: its slot on the primary and its data go too.
+    const n = replicaNumber(o.service);
+    if (n !== null && o.service !== desired.primary) {
+      const primaryUp = waitStep.get(desired.primary);
+      steps.push({
+        id: `drop-slot:${replicaSlot(n)}`,
+        kind: 'drop-slot',
+        slot: replicaSlot(n),
+        primary: desired.primary,
+        dependsOn: [`remove:${o.service}`, ...(primaryUp ? [primaryUp] : [])],
+        ...at(byService.get(desired.primary)?.host),
+      });
+      const volume = names.volume(desired.cluster, replicaVolume(n));
+      const haveVolumes = o.host ? (observed.remote?.[o.host]?.volumes ?? []) : observed.volumes;
+      if (haveVolumes.includes(volume)) {
+        steps.push({ id: onHost(`volume-rm:${volume}`, o.host), kind: 'remove-volume', name: volume, dependsOn: [`remove:${o.service}`], ...at(o.host) });
+      }
+    }
   }
   return { cluster: desired.cluster, steps };
 }
@@ -185,6 +209,8 @@ function baseLabel(s: Step): string {
       return `remove network ${s.name}`;
     case 'remove-volume':
       return `remove volume ${s.name}`;
+    case 'drop-slot':
+      return `drop replication slot ${s.slot} on ${s.primary}`;
   }
 }
 
@@ -199,6 +225,7 @@ const SYMBOL: Record<Step['kind'], string> = {
   remove: '-',
   'remove-network': '-',
   'remove-volume': '-',
+  'drop-slot': '-',
 };
 
 export function summarize(plan: Plan): PlanView['summary'] {
@@ -231,7 +258,7 @@ export function toPlanView(plan: Plan): PlanView {
     cluster: plan.cluster,
     empty: plan.steps.length === 0,
     summary: summarize(plan),
-    steps: plan.steps.map((s) => ({ id: s.id, action: s.kind, target: 'service' in s ? s.service : 'name' in s ? s.name : 'balancer', detail: stepLabel(s), dependsOn: s.dependsOn })),
+    steps: plan.steps.map((s) => ({ id: s.id, action: s.kind, target: 'service' in s ? s.service : 'name' in s ? s.name : 'slot' in s ? s.slot : 'balancer', detail: stepLabel(s), dependsOn: s.dependsOn })),
     text: formatPlan(plan),
   };
 }

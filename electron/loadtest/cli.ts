@@ -43,6 +43,8 @@ export interface LoadtestIo {
   stderr: { write(s: string): unknown };
   /** Hosts allowed besides loopback, e.g. a remote cluster's balancer. */
   allowHosts?: string[];
+  /** The cluster whose balancer is the target (recorded in the report). */
+  cluster?: string | null;
   /** Asked before loading an external target with --allow-external (without it, --yes is needed). */
   confirm?: (question: string) => Promise<boolean>;
   /** Stop the run early (the report is still written); SIGINT does the same while it runs. */
@@ -236,7 +238,7 @@ export async function loadtestCommand(argv: string[], io: LoadtestIo): Promise<n
       if (!ok) throw new LoadTestTargetError(`Not confirmed: no load sent to ${host}.`, io.confirm ? undefined : 'pass --yes to confirm in a non-interactive shell');
       allowExternal = true;
     }
-    const run = startLoadTest(input, { allowHosts: io.allowHosts, allowExternal });
+    const run = startLoadTest(input, { allowHosts: io.allowHosts, allowExternal, cluster: io.cluster ?? null });
     const model = run.model;
     io.stderr.write(
       `Load test ${run.id}: ${model === 'open' ? 'OPEN model (arrival rate)' : 'CLOSED model (virtual users)'} → ${run.definition.target}\n`,

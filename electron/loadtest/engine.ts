@@ -5,6 +5,7 @@ import { checkTarget, normalizeDefinition, stagesDurationMs, targetAt, type Targ
 import { evaluateThresholds, newHistogram, summarize, type Figures, type Histogram } from './stats.ts';
 import type {
   ErrorCounts,
+  LiveStatus,
   LoadTestDefinition,
   LoadTestInput,
   LoadTestReport,
@@ -40,21 +41,10 @@ export const MODEL_DESCRIPTIONS = {
 export interface StartOptions extends TargetPolicy {
   /** Run id (default: generated, `lt-YYYYMMDD-HHMMSS-xxxx`). */
   id?: string;
+  /** The cluster whose balancer is the target; kept in the status and the report. */
+  cluster?: string | null;
 }
 
-export interface LiveStatus {
-  id: string;
-  name: string;
-  target: string;
-  model: 'open' | 'closed';
-  state: RunState;
-  startedAt: string | null;
-  elapsedS: number;
-  durationS: number;
-  latest: SecondSnapshot | null;
-  thresholds: ThresholdVerdict[];
-  totals: { requests: number; failed: number; dropped: number };
-}
 
 export function newRunId(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -74,7 +64,7 @@ function isDefinition(x: LoadTestInput | LoadTestDefinition): x is LoadTestDefin
 export function startLoadTest(input: LoadTestInput | LoadTestDefinition, options: StartOptions = {}): LoadTestRun {
   const def = isDefinition(input) ? input : normalizeDefinition(input);
   const target = checkTarget(def.target, options);
-  return new LoadTestRun(def, target, options.id ?? newRunId());
+  return new LoadTestRun(def, target, options.id ?? newRunId(), options.cluster ?? null);
 }
 
 const emptyErrors = (): ErrorCounts => ({ timeout: 0, refused: 0, reset: 0, other: 0 });
@@ -96,6 +86,7 @@ type BatchMsg = Extract<FromWorker, { type: 'batch' }>;
 
 export class LoadTestRun extends EventEmitter {
   readonly id: string;
+  readonly cluster: string | null;
   readonly definition: LoadTestDefinition;
   readonly model: 'open' | 'closed';
   /** Resolves with the report when the run ends (whatever the verdict); rejects if it cannot run. */
@@ -136,9 +127,10 @@ export class LoadTestRun extends EventEmitter {
   private settled = false;
   private finishing = false;
 
-  constructor(def: LoadTestDefinition, conn: ReturnType<typeof checkTarget>, id: string) {
+  constructor(def: LoadTestDefinition, conn: ReturnType<typeof checkTarget>, id: string, cluster: string | null = null) {
     super();
     this.id = id;
+    this.cluster = cluster;
     this.definition = def;
     this.model = def.model.kind;
     this.conn = conn;
@@ -177,6 +169,7 @@ export class LoadTestRun extends EventEmitter {
     return {
       id: this.id,
       name: this.definition.name,
+      cluster: this.cluster,
       target: this.definition.target,
       model: this.model,
       state: this.state,
@@ -538,6 +531,7 @@ export class LoadTestRun extends EventEmitter {
       version: 1,
       id: this.id,
       name: def.name,
+      cluster: this.cluster,
       target: def.target,
       model: def.model.kind,
       modelDescription: MODEL_DESCRIPTIONS[def.model.kind],

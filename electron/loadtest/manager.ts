@@ -1,8 +1,8 @@
 import { ScaleDeckError } from '../../shared/api/errors.ts';
-import { startLoadTest, type LiveStatus, type LoadTestRun } from './engine.ts';
+import { startLoadTest, type LoadTestRun, type StartOptions } from './engine.ts';
 import type { TargetPolicy } from './parse.ts';
 import { compareReports, listReports, loadReport, renderHtmlReport, saveReport, summarizeReport } from './report.ts';
-import type { LoadTestDefinition, LoadTestInput, LoadTestReport, ReportComparison, ReportSummary, RunState, SecondSnapshot } from './types.ts';
+import type { LiveRun, LiveStatus, LoadTestDefinition, LoadTestInput, LoadTestReport, ReportComparison, ReportSummary, RunState, SecondSnapshot } from './types.ts';
 
 /** Events for the API contract's event stream (live charts, list refresh). */
 export type LoadTestEvent =
@@ -36,7 +36,7 @@ export class LoadTestManager {
    * cluster; `allowExternal` only after the user confirmed. Throws BAD_REQUEST for a bad
    * definition or a refused target, BUSY when too many runs are live.
    */
-  start(input: LoadTestInput | LoadTestDefinition, policy: TargetPolicy = {}): { runId: string; model: 'open' | 'closed'; definition: LoadTestDefinition } {
+  start(input: LoadTestInput | LoadTestDefinition, policy: TargetPolicy & Pick<StartOptions, 'cluster'> = {}): { runId: string; model: 'open' | 'closed'; definition: LoadTestDefinition } {
     if (this.runs.size >= (this.opts.maxConcurrent ?? 2)) {
       throw new ScaleDeckError('BUSY', `${this.runs.size} load tests are already running`, 'stop one or wait for it to end');
     }
@@ -73,7 +73,7 @@ export class LoadTestManager {
   }
 
   /** A live run's status (with its series so far) or a finished run's report. */
-  get(runId: string): { live: (LiveStatus & { series: SecondSnapshot[] }) | null; report: LoadTestReport | null } {
+  get(runId: string): { live: LiveRun | null; report: LoadTestReport | null } {
     const run = this.runs.get(runId);
     if (run) return { live: { ...run.status(), series: run.seriesSoFar() }, report: null };
     return { live: null, report: loadReport(this.opts.reportsDir, runId) };

@@ -55,6 +55,7 @@ export function summarizeReport(r: LoadTestReport): ReportSummary {
   return {
     id: r.id,
     name: r.name,
+    cluster: r.cluster ?? null,
     target: r.target,
     model: r.model,
     state: r.state,

@@ -27,6 +27,7 @@ export class MetricsService {
         cluster,
         api: { port: spec.api.port },
         postgres: { user: 'postgres', password: this.app.workspace.peekSecrets(cluster).POSTGRES_PASSWORD, database: spec.postgres.database },
+        redis: { password: spec.redis.password ? this.app.workspace.peekSecrets(cluster).REDIS_PASSWORD : undefined },
         rules: this.savedRules(cluster) ?? DEFAULT_RULES,
       };
     });

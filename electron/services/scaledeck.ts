@@ -13,6 +13,7 @@ import type {
   PlanView,
   PresetInfo,
   StepProgress,
+  SecretStorageInfo,
 } from '../../shared/api/types.ts';
 import { generateExport } from '../../shared/generate/index.ts';
 import { LABEL } from '../../shared/labels.ts';
@@ -33,6 +34,7 @@ import { healthFromStatus, observe, observeAll, serviceOrder, type ObservedState
 import { hostOf, hostsOf, LOCAL, usesHosts, type HostAddresses } from '../../shared/generate/placement.ts';
 import { transferImage } from '../ssh/transfer.ts';
 import { formatPlan, planDown, planUp, stepLabel, toPlanView, type Plan } from '../engine/plan.ts';
+import { secretStorage, useSealer, type Sealer } from '../workspace/secret-store.ts';
 import { Workspace } from '../workspace/workspace.ts';
 import { EventBus } from './events.ts';
 import { Upgrades } from '../upgrades/service.ts';
@@ -43,6 +45,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { checkImages, checkPort } from './preflight.ts';
 import { HostsService } from '../ssh/service.ts';
+import { DbService } from './db.ts';
 
 export interface StartedOperation {
   operationId: string;
@@ -63,9 +66,12 @@ export class ScaleDeck {
   readonly events = new EventBus();
   private readonly operations = new Map<string, OperationView>();
   private readonly busy = new Map<string, string>();
+  /** Cancel functions of running operations, by id. */
+  private readonly cancels = new Map<string, () => void>();
   private logFollowers: LogFollowers | null = null;
   readonly upgrades: Upgrades = new Upgrades(this);
   readonly metrics: MetricsService = new MetricsService(this);
+  readonly db: DbService = new DbService(this);
   private loadTestManager: LoadTestManager | null = null;
   private hostsService: HostsService | null = null;
 
@@ -81,10 +87,35 @@ export class ScaleDeck {
     return this.loadTestManager;
   }
 
-  constructor(deps: { engine?: EngineClient; workspace?: Workspace; imageSet?: ImageSet } = {}) {
+  /** The desktop keyring (Electron's safeStorage on a real backend); null in the CLI and web mode. */
+  private readonly keyring: Sealer | null;
+
+  constructor(deps: { engine?: EngineClient; workspace?: Workspace; imageSet?: ImageSet; keyring?: Sealer | null } = {}) {
     this.engine = deps.engine ?? new EngineClient();
     this.workspace = deps.workspace ?? new Workspace();
     this.imageSet = deps.imageSet ?? 'official';
+    this.keyring = deps.keyring ?? null;
+    // Sealed by default when a real keyring is there, unless the user chose files (to share with the CLI).
+    if (this.keyring) {
+      const chosen = this.workspace.readSettings().secretStorage;
+      useSealer(chosen === 'file' ? null : this.keyring, chosen === 'file' ? `You chose 0600 files (shared with the CLI) although the keyring (${this.keyring.backend}) is available.` : undefined);
+    }
+  }
+
+  secretStorage(): SecretStorageInfo {
+    return { ...secretStorage(), keyringAvailable: !!this.keyring };
+  }
+
+  /** Switch between sealed secrets and 0600 files, converting every cluster's file. */
+  setSecretStorage(mode: unknown): SecretStorageInfo & { converted: number } {
+    if (mode !== 'keyring' && mode !== 'file') throw new ScaleDeckError('BAD_REQUEST', `mode: must be keyring or file (got ${JSON.stringify(mode)})`);
+    if (mode === 'keyring' && !this.keyring) {
+      throw new ScaleDeckError('CONFLICT', 'No keyring here: secrets can only be sealed by the desktop app on a system keyring.', secretStorage().note);
+    }
+    useSealer(mode === 'keyring' ? this.keyring : null, mode === 'file' ? `You chose 0600 files (shared with the CLI) although the keyring (${this.keyring?.backend ?? 'none'}) is available.` : undefined);
+    const converted = this.workspace.convertSecrets(this.keyring);
+    this.workspace.writeSettings({ secretStorage: mode });
+    return { ...this.secretStorage(), converted };
   }
 
   /** The contract's methods, keyed by name, for transports to dispatch to. */
@@ -110,6 +141,9 @@ export class ScaleDeck {
         if (!op) throw new ScaleDeckError('NOT_FOUND', `No operation ${a?.id}.`);
         return op;
       },
+      'operations.cancel': async (a) => this.cancelOperation(requireString(a?.id, 'id')),
+      'settings.secretStorage': async () => this.secretStorage(),
+      'settings.setSecretStorage': async (a) => this.setSecretStorage(a?.mode),
       'logs.follow': (a) =>
         this.logs().follow({ cluster: requireName(a?.cluster), service: requireString(a?.service, 'service'), tail: a?.tail, streamId: a?.streamId }),
       'logs.stop': async (a) => {
@@ -133,9 +167,10 @@ export class ScaleDeck {
       'metrics.scrapeConfig': (a) => this.metrics.scrapeConfig(requireName(a?.cluster)),
       'loadtests.start': async (a) => {
         // By default only the cluster's own balancer (or 127.0.0.1) is a target.
-        const url = (await this.getCluster(requireName(a?.cluster))).url;
-        if (!url) throw new ScaleDeckError('CONFLICT', `Cluster "${a.cluster}" has no running balancer to load test.`);
-        const r = this.loadtests().start({ ...(a.definition ?? {}), target: url } as never, { allowHosts: [url] });
+        const cluster = requireName(a?.cluster);
+        const url = (await this.getCluster(cluster)).url;
+        if (!url) throw new ScaleDeckError('CONFLICT', `Cluster "${cluster}" has no running balancer to load test.`, 'start it with up first');
+        const r = this.loadtests().start({ name: cluster, ...(a.definition ?? {}), target: url } as never, { allowHosts: [url], cluster });
         return { runId: r.runId, model: r.model };
       },
       'loadtests.stop': async (a) => {
@@ -154,6 +189,8 @@ export class ScaleDeck {
         return null;
       },
       'hosts.pushImage': (a) => this.hosts().pushImage(this.engine, requireString(a?.name, 'name'), requireString(a?.image, 'image')),
+      'db.status': (a) => this.db.status(requireName(a?.cluster)),
+      'db.promote': async (a) => ({ operationId: (await this.db.promote(requireName(a?.cluster), requireString(a?.replica, 'replica'))).operationId }),
     };
   }
 
@@ -193,13 +230,19 @@ export class ScaleDeck {
     return r.spec;
   }
 
+  /** The desired state of a stored cluster (its secrets, after a failover its primary, its hosts and TLS). */
+  desiredFor(spec: ClusterSpec, observed: ObservedState): DesiredState {
+    return this.desiredOf(spec, observed);
+  }
+
   private desiredOf(spec: ClusterSpec, observed: ObservedState, secrets?: ReturnType<Workspace['secrets']>): DesiredState {
     const peek = secrets !== undefined;
     secrets ??= this.workspace.secrets(spec.name);
     const tls = this.tlsMaterial(spec, peek);
-    if (!usesHosts(spec)) return buildDesired(spec, secrets, observed.apiColor, undefined, tls);
+    const db = this.workspace.dbTopology(spec.name);
+    if (!usesHosts(spec)) return buildDesired(spec, secrets, observed.apiColor, { db, tls });
     try {
-      return buildDesired(spec, secrets, observed.apiColor, this.hostAddresses(), tls);
+      return buildDesired(spec, secrets, observed.apiColor, { db, addrs: this.hostAddresses(), tls });
     } catch (err) {
       if (err instanceof ScaleDeckError) throw err;
       throw new ScaleDeckError('BAD_REQUEST', `Placement of "${spec.name}": ${(err as Error).message}.`);
@@ -406,10 +449,12 @@ export class ScaleDeck {
       return {
         planText: formatPlan(prepared.plan),
         steps: prepared.plan.steps.map((s) => ({ id: s.id, label: stepLabel(s) })),
-        run: async (update) => {
+        cancellable: true,
+        run: async (update, signal) => {
           const engines = prepared.engines;
           await executePlan(this.engine, prepared.plan, prepared.desired, {
             onStep: update,
+            signal,
             engineFor: engines ? (h) => engines.get(h) ?? this.engine : undefined,
           });
           prepared.after?.();
@@ -429,7 +474,10 @@ export class ScaleDeck {
     prepare: () => Promise<{
       planText: string;
       steps: { id: string; label: string }[];
-      run: (update: (p: StepProgress) => void) => Promise<void>;
+      /** Whether `run` honours its signal (plans do); operations.cancel refuses the others. */
+      cancellable?: boolean;
+      /** `signal` is aborted by operations.cancel. */
+      run: (update: (p: StepProgress) => void, signal: AbortSignal) => Promise<void | OperationView['result']>;
     }>,
   ): Promise<StartedOperation> {
     const inProcess = this.busy.get(cluster);
@@ -461,30 +509,61 @@ export class ScaleDeck {
     this.operations.set(id, op);
     this.trimOperations();
     const publish = () => this.events.emit({ type: 'operation', operation: structuredClone(op) });
+    const abort = new AbortController();
+    if (prepared.cancellable || kind === 'upgrade') op.cancellable = true;
+    if (prepared.cancellable) {
+      this.cancels.set(id, () => {
+        op.cancelRequested = true;
+        abort.abort();
+        publish();
+      });
+    }
     publish();
     const done = (async () => {
       try {
-        await prepared.run((p) => {
+        const result = await prepared.run((p) => {
           const i = op.steps.findIndex((s) => s.id === p.id);
           if (i >= 0) op.steps[i] = { ...op.steps[i]!, ...p };
           publish();
-        });
+        }, abort.signal);
+        if (result) op.result = result;
         op.state = 'succeeded';
       } catch (err) {
-        op.state = 'failed';
         op.error = toErrorBody(err);
+        op.state = op.error.code === 'CANCELLED' ? 'cancelled' : 'failed';
       } finally {
         op.finishedAt = Date.now();
+        this.cancels.delete(id);
         this.busy.delete(cluster);
         release();
         publish();
         this.events.emit({ type: 'cluster-changed', cluster });
       }
-      if (op.state === 'failed') throw ScaleDeckError.fromBody(op.error!);
+      if (op.state !== 'succeeded') throw ScaleDeckError.fromBody(op.error!);
       return structuredClone(op);
     })();
     done.catch(() => {}); // callers that only want the id must not see an unhandled rejection
     return { operationId: id, done };
+  }
+
+  /**
+   * Cancel a running operation. Plans stop starting new steps and let running ones finish, so
+   * nothing is left half-made and a later `up` continues. A rolling upgrade is aborted between
+   * batches, which rolls it back (upgrades.control).
+   */
+  async cancelOperation(id: string): Promise<OperationView> {
+    const op = this.operations.get(id);
+    if (!op) throw new ScaleDeckError('NOT_FOUND', `No operation ${id}.`);
+    if (op.state !== 'running') throw new ScaleDeckError('CONFLICT', `Operation ${id} has already ${op.state}.`);
+    if (op.kind === 'upgrade') {
+      await this.upgrades.control(op.cluster, 'abort');
+      op.cancelRequested = true;
+    } else {
+      const cancel = this.cancels.get(id);
+      if (!cancel) throw new ScaleDeckError('CONFLICT', `A ${op.kind} cannot be cancelled once started.`, 'Wait for it to finish; its record shows what it did.');
+      cancel();
+    }
+    return structuredClone(op);
   }
 
   private trimOperations(): void {
@@ -506,12 +585,15 @@ export class ScaleDeck {
     for (const name of names) {
       if (this.clusterHosts(name, null).length === 1) continue;
       const { observed } = await this.observeCluster(name, null, { readBalancerConf: false }).catch(() => ({ observed: null }));
-      remoteViews.set(name, (observed?.containers ?? []).map((c) => ({ role: c.role, state: c.state, health: c.health, hostPorts: c.hostPorts, host: c.host })));
+      const fenced = this.workspace.dbTopology(name).fenced;
+      remoteViews.set(name, (observed?.containers ?? []).filter((c) => !fenced.includes(c.service)).map((c) => ({ role: c.role, state: c.state, health: c.health, hostPorts: c.hostPorts, host: c.host })));
     }
     return [...names].sort().map((name) => {
+      // A fenced old primary (stopped after a failover, kept for inspection) is not part of the cluster's health.
+      const fenced = this.workspace.dbTopology(name).fenced;
       const rv = remoteViews.get(name);
       if (rv) return this.summarize(name, rv);
-      const mine = containers.filter((c) => c.labels[LABEL.cluster] === name);
+      const mine = containers.filter((c) => c.labels[LABEL.cluster] === name && !fenced.includes(c.labels[LABEL.service] ?? ''));
       const views = mine.map((c) => ({
         role: c.labels[LABEL.role] ?? 'unknown',
         state: c.state,
@@ -535,7 +617,8 @@ export class ScaleDeck {
       const r = parseSpecYaml(yaml, this.imageSet);
       if (r.ok) {
         apiReplicas = r.spec.api.replicas;
-        expected = r.spec.api.replicas + r.spec.worker.replicas + 3;
+        // A fenced old primary is still there (stopped) and counts against nothing.
+        expected = r.spec.api.replicas + r.spec.worker.replicas + 3 + r.spec.postgres.replicas - this.workspace.dbTopology(name).fenced.length;
         bind = r.spec.balancer.bind === '0.0.0.0' ? '127.0.0.1' : r.spec.balancer.bind;
       }
     }
@@ -598,16 +681,18 @@ export class ScaleDeck {
         state: c.state,
         health: c.health,
         status: c.status,
-        upToDate: desired ? (d ? d.configHash === c.configHash : false) : null,
+        // A fenced old primary is outside the desired state on purpose: neither up to date nor outdated.
+        upToDate: desired && !desired.fenced.includes(c.service) ? (d ? d.configHash === c.configHash : false) : null,
         ...(c.host ? { host: c.host } : {}),
       };
     });
     containers.sort((a, b) => serviceOrder(a.service) - serviceOrder(b.service));
+    const fenced = this.workspace.dbTopology(name).fenced;
     const summary = this.summarize(
       name,
-      observed.containers.map((c) => ({ role: c.role, state: c.state, health: c.health, hostPorts: c.hostPorts, host: c.host })),
+      observed.containers.filter((c) => !fenced.includes(c.service)).map((c) => ({ role: c.role, state: c.state, health: c.health, hostPorts: c.hostPorts, host: c.host })),
     );
-    return { ...summary, spec, specYaml: yaml, containers, network: observed.network?.name ?? null, volumes: observed.volumes };
+    return { ...summary, spec, specYaml: yaml, containers, network: observed.network?.name ?? null, volumes: observed.volumes, db: this.workspace.dbTopology(name) };
   }
 }
 

@@ -316,7 +316,7 @@ export class Upgrades {
    */
   private async convergeWorkers(spec: ClusterSpec): Promise<void> {
     const observed = await observe(this.app.engine, spec.name, { readBalancerConf: false });
-    const desired = buildDesired(spec, this.app.workspace.secrets(spec.name), observed.apiColor, undefined, this.app.tlsMaterial(spec));
+    const desired = this.app.desiredFor(spec, observed);
     const plan = planUp(desired, observed);
     const steps = plan.steps
       .filter((s) => 'service' in s && s.service.startsWith('worker-'))

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -89,7 +89,7 @@ describe('secrets', () => {
   });
 
   it('peekSecrets writes nothing and gives placeholders for a new cluster', () => {
-    expect(ws.peekSecrets('fresh')).toEqual({ POSTGRES_PASSWORD: 'not-generated-yet', JWT_SECRET: 'not-generated-yet' });
+    expect(ws.peekSecrets('fresh')).toEqual({ POSTGRES_PASSWORD: 'not-generated-yet', JWT_SECRET: 'not-generated-yet', REPLICATION_PASSWORD: 'not-generated-yet', REDIS_PASSWORD: 'not-generated-yet' });
     expect(existsSync(join(root, 'clusters', 'fresh'))).toBe(false);
     const real = ws.secrets('shop');
     expect(ws.peekSecrets('shop')).toEqual(real);
@@ -157,5 +157,28 @@ describe('lock', () => {
     writeFileSync(lockFile('a'), `${child.pid}\nup\n`);
     expect(() => ws.lock('a', 'up')).toThrow(/busy/);
     expect(() => ws.lock('b', 'up')()).not.toThrow();
+  });
+});
+
+describe('data tier secrets and topology', () => {
+  it('adds the replication and Redis passwords to an existing cluster without touching its old secrets', () => {
+    const dir = join(root, 'clusters', 'old');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'secrets.json'), JSON.stringify({ POSTGRES_PASSWORD: 'keep-pg', JWT_SECRET: 'keep-jwt' }));
+    const s = ws.secrets('old');
+    expect(s.POSTGRES_PASSWORD).toBe('keep-pg');
+    expect(s.JWT_SECRET).toBe('keep-jwt');
+    expect(s.REPLICATION_PASSWORD).toMatch(/^[A-Za-z0-9]{24}$/);
+    expect(s.REDIS_PASSWORD).toMatch(/^[A-Za-z0-9]{24}$/);
+    expect(s.REDIS_PASSWORD).not.toBe(s.REPLICATION_PASSWORD);
+    // Stored (0600), and the same on the next read.
+    expect(statSync(join(dir, 'secrets.json')).mode & 0o777).toBe(0o600);
+    expect(ws.secrets('old')).toEqual(s);
+  });
+
+  it('has the default topology until a promotion records another primary', () => {
+    expect(ws.dbTopology('shop')).toEqual({ primary: 'postgres', fenced: [] });
+    ws.writeDbTopology('shop', { primary: 'postgres-replica-2', fenced: ['postgres'] });
+    expect(ws.dbTopology('shop')).toEqual({ primary: 'postgres-replica-2', fenced: ['postgres'] });
   });
 });

@@ -1,14 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync, renameSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ScaleDeckError } from '../../shared/api/errors.ts';
-import { SECRET_NAMES, type Secrets } from '../../shared/generate/model.ts';
+import { DEFAULT_TOPOLOGY, SECRET_NAMES, type DbTopology, type Secrets } from '../../shared/generate/model.ts';
+import { atomicWrite, convertSecretJson, readSecretJson, writeSecretJson, type Sealer } from './secret-store.ts';
 
 /**
  * The workspace folder (SCALEDECK_HOME, default ~/.scaledeck) keeps what labels cannot:
- * each cluster's spec as the user wrote it, its generated secrets (0600, never printed),
+ * each cluster's spec as the user wrote it, its generated secrets (0600, or sealed with the
+ * desktop keyring: see secret-store.ts; never printed),
  * and a lock so two commands do not change one cluster at once.
  */
 export class Workspace {
@@ -44,8 +46,7 @@ export class Workspace {
   /** Secrets are generated once per cluster and reused, so containers are not recreated. */
   secrets(cluster: string): Secrets {
     const f = join(this.dir(cluster), 'secrets.json');
-    let current: Partial<Secrets> = {};
-    if (existsSync(f)) current = JSON.parse(readFileSync(f, 'utf8')) as Partial<Secrets>;
+    const current: Partial<Secrets> = readSecretJson<Partial<Secrets>>(f) ?? {};
     let changed = false;
     for (const name of SECRET_NAMES) {
       if (!current[name]) {
@@ -53,7 +54,7 @@ export class Workspace {
         changed = true;
       }
     }
-    if (changed) atomicWrite(f, JSON.stringify(current, null, 2), 0o600);
+    if (changed) writeSecretJson(f, current);
     return current as Secrets;
   }
 
@@ -79,9 +80,40 @@ export class Workspace {
 
   /** Existing secrets, or placeholders, without writing anything (for dry runs and previews). */
   peekSecrets(cluster: string): Secrets {
-    const f = join(this.root, 'clusters', cluster, 'secrets.json');
-    const current = existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Partial<Secrets>) : {};
+    const current = readSecretJson<Partial<Secrets>>(join(this.root, 'clusters', cluster, 'secrets.json')) ?? {};
     return Object.fromEntries(SECRET_NAMES.map((n) => [n, current[n] ?? 'not-generated-yet'])) as Secrets;
+  }
+
+  /** Rewrite every secret file into this process's form (after the user switched the storage). */
+  convertSecrets(keyring: Sealer | null): number {
+    let n = 0;
+    for (const c of readdirSync(join(this.root, 'clusters'))) if (convertSecretJson(join(this.root, 'clusters', c, 'secrets.json'), keyring)) n++;
+    return n;
+  }
+
+  /** Small app settings kept beside the clusters (settings.json). */
+  readSettings(): { secretStorage?: 'keyring' | 'file' } {
+    try {
+      return JSON.parse(readFileSync(join(this.root, 'settings.json'), 'utf8')) as { secretStorage?: 'keyring' | 'file' };
+    } catch {
+      return {};
+    }
+  }
+
+  writeSettings(patch: { secretStorage?: 'keyring' | 'file' }): void {
+    atomicWrite(join(this.root, 'settings.json'), JSON.stringify({ ...this.readSettings(), ...patch }, null, 2), 0o600);
+  }
+
+  /** Which Postgres container is the primary after a failover (db.json); the default without one. */
+  dbTopology(cluster: string): DbTopology {
+    const f = join(this.root, 'clusters', cluster, 'db.json');
+    if (!existsSync(f)) return { ...DEFAULT_TOPOLOGY, fenced: [] };
+    const t = JSON.parse(readFileSync(f, 'utf8')) as Partial<DbTopology>;
+    return { primary: t.primary ?? 'postgres', fenced: t.fenced ?? [] };
+  }
+
+  writeDbTopology(cluster: string, topology: DbTopology): void {
+    atomicWrite(join(this.dir(cluster), 'db.json'), `${JSON.stringify(topology, null, 2)}\n`, 0o644);
   }
 
   hasSpec(cluster: string): boolean {
@@ -136,11 +168,4 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-function atomicWrite(file: string, content: string, mode: number): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, content, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, file);
 }

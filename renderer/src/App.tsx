@@ -14,6 +14,7 @@ const ClusterPage = lazy(() => import('./pages/cluster/ClusterPage.tsx'));
 const NewClusterPage = lazy(() => import('./pages/NewClusterPage.tsx'));
 const OperationPage = lazy(() => import('./pages/OperationPage.tsx'));
 const SettingsPage = lazy(() => import('./pages/SettingsPage.tsx'));
+const LoadTestsPage = lazy(() => import('./pages/LoadTestsPage.tsx'));
 
 function PageFallback() {
   return (
@@ -25,7 +26,7 @@ function PageFallback() {
   );
 }
 
-const TAB_TITLE: Record<string, string> = { overview: '', logs: 'Logs · ', export: 'Export · ', spec: 'Spec · ', upgrades: 'Upgrades · ' };
+const TAB_TITLE: Record<string, string> = { overview: '', metrics: 'Metrics · ', logs: 'Logs · ', loadtest: 'Load test · ', export: 'Export · ', spec: 'Spec · ', upgrades: 'Upgrades · ' };
 
 function titleOf(route: Route): string {
   switch (route.page) {
@@ -39,6 +40,8 @@ function titleOf(route: Route): string {
       return 'Operation · ScaleDeck';
     case 'settings':
       return 'Settings · ScaleDeck';
+    case 'loadtests':
+      return 'Load tests · ScaleDeck';
     default:
       return 'ScaleDeck';
   }
@@ -56,6 +59,8 @@ function Page({ route }: { route: Route }) {
       return <OperationPage key={route.id} id={route.id} />;
     case 'settings':
       return <SettingsPage />;
+    case 'loadtests':
+      return <LoadTestsPage runId={route.runId} />;
     default:
       return (
         <div className="page">
@@ -78,6 +83,7 @@ export function App() {
   useShortcut('g c', () => navigate(paths.clusters()));
   useShortcut('g s', () => navigate(paths.settings()));
   useShortcut('g n', () => navigate(paths.newCluster()));
+  useShortcut('g l', () => navigate(paths.loadtests()));
   useShortcut('t', toggle);
   useShortcut('?', () => setShortcutsOpen(true));
 

@@ -14,9 +14,11 @@ import type {
   HostAddInput,
   HostCheck,
   HostView,
+  SecretStorageInfo,
+  DbStatus,
 } from './types.ts';
 import type { AlertRule, MetricsBatch, MetricsSnapshot } from '../metrics/types.ts';
-import type { LoadTestInput, LoadTestReport, ReportComparison, ReportSummary, RunState, SecondSnapshot } from '../loadtest/types.ts';
+import type { LiveRun, LiveStatus, LoadTestInput, LoadTestReport, ReportComparison, ReportSummary, RunState, SecondSnapshot } from '../loadtest/types.ts';
 
 /**
  * The one API contract. Electron IPC, web mode (HTTP + SSE) and the renderer client are all
@@ -37,6 +39,12 @@ export interface ApiMethods {
   'clusters.export': { args: { name: string } | { yaml: string }; result: ExportBundle };
   'operations.list': { args: void; result: OperationView[] };
   'operations.get': { args: { id: string }; result: OperationView };
+  /** Stop a running operation: steps not started are skipped, running ones finish; `up` continues later. */
+  'operations.cancel': { args: { id: string }; result: OperationView };
+  /** How secrets are kept in this process (sealed with the keyring, or 0600 files). */
+  'settings.secretStorage': { args: void; result: SecretStorageInfo };
+  /** Desktop app only: seal secrets with the keyring, or keep 0600 files the CLI can read. Converts existing files. */
+  'settings.setSecretStorage': { args: { mode: 'keyring' | 'file' }; result: SecretStorageInfo & { converted: number } };
   /**
    * Follow a container's logs; lines arrive as `logs` events. Call again with the streamId to
    * renew the lease (streams not renewed for 30 s are closed).
@@ -59,8 +67,8 @@ export interface ApiMethods {
   /** Start a load test through the cluster's balancer; progress arrives as loadtest-* events. */
   'loadtests.start': { args: { cluster: string; definition: LoadTestInput }; result: { runId: string; model: 'open' | 'closed' } };
   'loadtests.stop': { args: { runId: string }; result: null };
-  'loadtests.get': { args: { runId: string }; result: { live: unknown | null; report: LoadTestReport | null } };
-  'loadtests.list': { args: void; result: { running: unknown[]; reports: ReportSummary[] } };
+  'loadtests.get': { args: { runId: string }; result: { live: LiveRun | null; report: LoadTestReport | null } };
+  'loadtests.list': { args: void; result: { running: LiveStatus[]; reports: ReportSummary[] } };
   'loadtests.compare': { args: { a: string; b: string }; result: ReportComparison };
   /** The self-contained HTML report of a finished run. */
   'loadtests.html': { args: { runId: string }; result: string };
@@ -75,6 +83,10 @@ export interface ApiMethods {
   'hosts.remove': { args: { name: string }; result: null };
   /** Copy a local image to a host over SSH (no registry); skipped when it already has that id. */
   'hosts.pushImage': { args: { name: string; image: string }; result: { image: string; id: string; skipped: boolean; bytes: number; ms: number } };
+  /** Postgres replication: the primary, each replica's state and lag, the slots. */
+  'db.status': { args: { cluster: string }; result: DbStatus };
+  /** Failover: fence the primary, promote a replica, repoint the rest; write downtime in the result. */
+  'db.promote': { args: { cluster: string; replica: string }; result: { operationId: string } };
 }
 
 export type MethodName = keyof ApiMethods;
@@ -96,6 +108,9 @@ export const METHODS = [
   'clusters.export',
   'operations.list',
   'operations.get',
+  'operations.cancel',
+  'settings.secretStorage',
+  'settings.setSecretStorage',
   'logs.follow',
   'logs.stop',
   'upgrades.start',
@@ -118,6 +133,8 @@ export const METHODS = [
   'hosts.test',
   'hosts.remove',
   'hosts.pushImage',
+  'db.status',
+  'db.promote',
 ] as const satisfies readonly MethodName[];
 
 type Missing = Exclude<MethodName, (typeof METHODS)[number]>;

@@ -43,6 +43,8 @@ export interface ClusterDetail extends ClusterSummary {
   containers: ContainerView[];
   network: string | null;
   volumes: string[];
+  /** Which Postgres service is the primary, and old primaries fenced by a failover. */
+  db?: { primary: string; fenced: string[] };
 }
 
 export interface PlanStepView {
@@ -72,18 +74,65 @@ export interface StepProgress {
   ms?: number;
 }
 
-export type OperationKind = 'up' | 'scale' | 'down' | 'upgrade' | 'rollback' | 'finalize';
+export type OperationKind = 'up' | 'scale' | 'down' | 'upgrade' | 'rollback' | 'finalize' | 'promote';
 
 export interface OperationView {
   id: string;
   kind: OperationKind;
   cluster: string;
-  state: 'running' | 'succeeded' | 'failed';
+  state: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  /** Whether operations.cancel can stop it (plans, and rolling upgrades between batches). */
+  cancellable?: boolean;
+  /** Set when a cancel was asked for: running steps finish, the rest are skipped. */
+  cancelRequested?: boolean;
   startedAt: number;
   finishedAt?: number;
   planText: string;
   steps: StepProgress[];
   error?: ApiErrorBody;
+  /** Figures an operation reports when it ends (a promotion's write downtime). */
+  result?: Record<string, string | number | boolean | null>;
+}
+
+/** One Postgres replica, as the primary sees it (pg_stat_replication) and as it sees itself. */
+export interface DbReplicaStatus {
+  service: string;
+  slot: string;
+  /** Docker state of its container, null when there is none. */
+  containerState: string | null;
+  health: Health;
+  /** pg_stat_replication.state on the primary (streaming, catchup…); null when not connected. */
+  state: string | null;
+  clientAddr: string | null;
+  /** WAL the primary has written that the replica has not replayed (never negative). */
+  lagBytes: number | null;
+  /** pg_stat_replication.replay_lag in seconds (never negative). */
+  replayLagS: number | null;
+  /** The replica's own view: pg_is_in_recovery(). */
+  inRecovery: boolean | null;
+  /** pg_last_xact_replay_timestamp() as ISO text. */
+  lastReplayAt: string | null;
+  /** now() − last replay time, 0 when nothing is waiting to be replayed (never negative). */
+  replayDelayS: number | null;
+  error?: string;
+}
+
+export interface DbSlotStatus {
+  name: string;
+  active: boolean;
+  /** WAL the slot holds back on the primary. */
+  retainedBytes: number | null;
+  walStatus: string | null;
+}
+
+export interface DbStatus {
+  cluster: string;
+  primary: { service: string; containerState: string | null; health: Health; inRecovery: boolean | null; error?: string };
+  replicas: DbReplicaStatus[];
+  slots: DbSlotStatus[];
+  /** Old primaries fenced by a promotion: stopped, kept for inspection. */
+  fenced: string[];
+  checkedAt: number;
 }
 
 export interface EngineInfo {
@@ -93,6 +142,17 @@ export interface EngineInfo {
   host: string;
   imageSet: 'official' | 'test';
   error?: ApiErrorBody;
+}
+
+/** How this process keeps secret files (see electron/workspace/secret-store.ts). */
+export interface SecretStorageInfo {
+  /** keyring: sealed with Electron's safeStorage on a real keyring; file: 0600 JSON files. */
+  mode: 'keyring' | 'file';
+  backend: string | null;
+  /** A sentence for the user: where secrets are and what that means. */
+  note: string;
+  /** Whether this process could seal (the desktop app on a real keyring). */
+  keyringAvailable?: boolean;
 }
 
 export interface PresetInfo {
@@ -167,6 +227,8 @@ export type ErrorCode =
   | 'HOST_KEY_CHANGED'
   | 'HOST_AUTH_FAILED'
   | 'HOST_UNREACHABLE'
+  | 'SECRETS_SEALED'
+  | 'CANCELLED'
   | 'INTERNAL';
 
 export interface ApiErrorBody {

@@ -60,7 +60,7 @@ export function toCreateOptions(cluster: string, m: ServiceModel, secrets: Secre
       RestartPolicy: { Name: 'unless-stopped' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
     },
-    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [m.key] } } },
+    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [m.key, ...(m.aliases ?? [])] } } },
   };
   if (m.command.length) {
     opts.Entrypoint = [m.command[0]!];

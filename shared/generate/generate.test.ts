@@ -190,7 +190,11 @@ describe('docker-compose.yml', () => {
     const script = (pg.command as string[])[1]!;
     expect(script).toContain('"$$POSTGRES_PASSWORD"');
     expect(script).not.toMatch(/[^$]\$POSTGRES_PASSWORD/);
-    expect(pg.environment).toEqual({ POSTGRES_PASSWORD: '${POSTGRES_PASSWORD}', PGDATA: '/var/lib/postgresql/data/pgdata' });
+    expect(pg.environment).toEqual({
+      POSTGRES_PASSWORD: '${POSTGRES_PASSWORD}',
+      REPLICATION_PASSWORD: '${REPLICATION_PASSWORD}',
+      PGDATA: '/var/lib/postgresql/data/pgdata',
+    });
     expect((doc.services['api-1']!.environment as Record<string, string>).DATABASE_URL).toBe(
       'postgres://app:${POSTGRES_PASSWORD}@postgres:5432/app',
     );
@@ -208,7 +212,7 @@ describe('docker-compose.yml', () => {
 
   it('never contains a real secret value', () => {
     const m = model(s);
-    const opts = m.map((x) => toCreateOptions('shop', x, { POSTGRES_PASSWORD: SECRET, JWT_SECRET: 'JwtS3cretXYZ' }));
+    const opts = m.map((x) => toCreateOptions('shop', x, { POSTGRES_PASSWORD: SECRET, JWT_SECRET: 'JwtS3cretXYZ', REPLICATION_PASSWORD: 'R3plPwXYZ', REDIS_PASSWORD: 'R3disPwXYZ' }));
     expect(JSON.stringify(opts)).toContain(SECRET); // the engine gets it...
     expect(generateCompose(s, m)).not.toContain('JwtS3cretXYZ');
     expect(generateCompose(s, m)).not.toContain(SECRET); // ...the export does not
@@ -226,10 +230,15 @@ describe('docker-compose.yml', () => {
   });
 
   it('keeps strings that look like other types as strings, quoted for YAML 1.1 readers too', () => {
-    expect(text).toContain('- "no"');
-    expect(text).not.toMatch(/^\s*- no$/m);
+    const withNo = spec({ name: 'x', api: { replicas: 1, env: { FLAG: 'no' } } });
+    const noText = generateCompose(withNo, model(withNo));
+    expect(noText).toContain('FLAG: "no"');
+    expect(noText).not.toMatch(/^\s*FLAG: no$/m);
     const redis = doc.services.redis!;
-    expect(redis.command).toEqual(['--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--port', '6379']);
+    expect(redis.command).toEqual([
+      '-c',
+      `exec redis-server --protected-mode no --port 6379 --save '' --appendonly no --maxmemory-policy noeviction --requirepass "$$REDISCLI_AUTH"`,
+    ]);
     expect((doc.services['api-1']!.environment as Record<string, unknown>).PORT).toBe('3000');
   });
 
@@ -297,16 +306,16 @@ describe('service model', () => {
   });
 
   it('renderTemplate fills secrets and refuses unknown names', () => {
-    expect(renderTemplate('plain ${X}', { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j' })).toBe('plain ${X}');
-    expect(renderTemplate({ template: 'u:${POSTGRES_PASSWORD}@h' }, { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j' })).toBe('u:p@h');
-    expect(() => renderTemplate({ template: '${NOPE}' }, { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j' })).toThrow('secret NOPE is not set');
+    expect(renderTemplate('plain ${X}', { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j', REPLICATION_PASSWORD: 'r', REDIS_PASSWORD: 'd' })).toBe('plain ${X}');
+    expect(renderTemplate({ template: 'u:${POSTGRES_PASSWORD}@h' }, { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j', REPLICATION_PASSWORD: 'r', REDIS_PASSWORD: 'd' })).toBe('u:p@h');
+    expect(() => renderTemplate({ template: '${NOPE}' }, { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j', REPLICATION_PASSWORD: 'r', REDIS_PASSWORD: 'd' })).toThrow('secret NOPE is not set');
   });
 });
 
 describe('Docker create options', () => {
   const s = starter();
   const m = model(s);
-  const opts = Object.fromEntries(m.map((x) => [x.key, toCreateOptions('shop', x, { POSTGRES_PASSWORD: SECRET, JWT_SECRET: 'JwtS3cretXYZ' })]));
+  const opts = Object.fromEntries(m.map((x) => [x.key, toCreateOptions('shop', x, { POSTGRES_PASSWORD: SECRET, JWT_SECRET: 'JwtS3cretXYZ', REPLICATION_PASSWORD: 'R3plPwXYZ', REDIS_PASSWORD: 'R3disPwXYZ' })]));
 
   it('renders the secret into env', () => {
     expect(opts.postgres!.Env).toContain(`POSTGRES_PASSWORD=${SECRET}`);
@@ -363,9 +372,64 @@ describe('Docker create options', () => {
     expect(opts.postgres!.StopSignal).toBe('SIGINT');
     expect(opts.postgres!.StopTimeout).toBe(30);
     const limited = spec({ name: 'x', api: { replicas: 1, cpus: 0.25, memory: '1g' } });
-    const o = toCreateOptions('x', model(limited)[2]!, { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j' });
+    const o = toCreateOptions('x', model(limited)[2]!, { POSTGRES_PASSWORD: 'p', JWT_SECRET: 'j', REPLICATION_PASSWORD: 'r', REDIS_PASSWORD: 'd' });
     expect(o.HostConfig.NanoCpus).toBe(250_000_000);
     expect(o.HostConfig.Memory).toBe(1024 ** 3);
     expect(opts['api-1']!.HostConfig.NanoCpus).toBeUndefined();
+  });
+});
+
+describe('data tier in the model', () => {
+  const two = spec({ name: 'shop', postgres: { replicas: 2, pool: 20, max_slot_wal_keep_size: '2GB' }, redis: { maxmemory: '256m', eviction: 'allkeys-lru', persistence: 'aof' } });
+  const m = model(two);
+  const byKey = Object.fromEntries(m.map((x) => [x.key, x]));
+
+  it('sets up the primary for replication', () => {
+    const script = byKey.postgres!.command[2]!;
+    expect(script).toContain('-c wal_level=replica');
+    expect(script).toContain('-c max_slot_wal_keep_size=2GB');
+    expect(script).toContain('host replication replicator all scram-sha-256');
+    expect(script).toContain('CREATE ROLE replicator REPLICATION LOGIN');
+  });
+
+  it('bootstraps each replica with pg_basebackup through its own slot and volume, after the primary is healthy', () => {
+    const r2 = byKey['postgres-replica-2']!;
+    expect(r2.role).toBe('postgres');
+    expect(r2.slot).toBe(2);
+    expect(r2.command[2]).toContain('pg_basebackup -h postgres -U replicator -D "/var/lib/postgresql/data/pgdata" -R -X stream -S replica_2 $CREATE');
+    expect(r2.volumes).toEqual([{ name: 'pgdata-replica-2', target: '/var/lib/postgresql/data' }]);
+    expect(r2.dependsOn).toEqual([{ key: 'postgres', condition: 'healthy' }]);
+    expect(r2.healthcheck.test).toEqual(byKey.postgres!.healthcheck.test);
+  });
+
+  it('gives nodes the replica URLs, the pool size and a Redis URL with the password', () => {
+    const env = byKey['api-1']!.env;
+    expect(env.DATABASE_REPLICA_URLS).toEqual({
+      template: 'postgres://app:${POSTGRES_PASSWORD}@postgres-replica-1:5432/app,postgres://app:${POSTGRES_PASSWORD}@postgres-replica-2:5432/app',
+    });
+    expect(env.DB_POOL_MAX).toBe('20');
+    expect(env.REDIS_URL).toEqual({ template: 'redis://:${REDIS_PASSWORD}@redis:6379' });
+  });
+
+  it('runs Redis with the memory cap, eviction policy, AOF on a volume and the password from the environment', () => {
+    const redis = byKey.redis!;
+    expect(redis.command[2]).toBe(
+      `exec redis-server --protected-mode no --port 6379 --save '' --appendonly yes --appendfsync everysec --dir /data --maxmemory 268435456 --maxmemory-policy allkeys-lru --requirepass "$REDISCLI_AUTH"`,
+    );
+    expect(redis.env).toEqual({ REDISCLI_AUTH: { template: '${REDIS_PASSWORD}' } });
+    expect(redis.volumes).toEqual([{ name: 'redisdata', target: '/data' }]);
+    const open = model(spec({ name: 'shop', redis: { password: false } }));
+    expect(open.find((x) => x.key === 'redis')!.command[2]).not.toContain('requirepass');
+    expect(open.find((x) => x.key === 'api-1')!.env.REDIS_URL).toBe('redis://redis:6379');
+  });
+
+  it('keeps every new secret out of the compose file', () => {
+    const text = generateCompose(two, m);
+    expect(text).toContain('REPLICATION_PASSWORD: ${REPLICATION_PASSWORD}');
+    expect(text).toContain('postgres-replica-2:');
+    const opts = m.map((x) => toCreateOptions('shop', x, { POSTGRES_PASSWORD: 'p1xx', JWT_SECRET: 'j', REPLICATION_PASSWORD: 'R3plS3cret', REDIS_PASSWORD: 'R3disS3cret' }));
+    expect(JSON.stringify(opts)).toContain('R3disS3cret');
+    expect(text).not.toContain('R3disS3cret');
+    expect(text).not.toContain('R3plS3cret');
   });
 });

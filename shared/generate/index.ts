@@ -37,7 +37,7 @@ export function generateExport(spec: ClusterSpec, addrs?: HostAddresses): Export
  */
 function generateHostsExport(spec: ClusterSpec, addrs?: HostAddresses): ExportBundle {
   const nginx = generateNginxConf(spec, defaultUpstream(spec, 'blue', addrs));
-  const model = buildServiceModel(spec, nginx, 'blue', addrs);
+  const model = buildServiceModel(spec, nginx, 'blue', { addrs });
   const hosts = hostsOf(spec);
   const files: Record<string, string> = {};
   for (const host of hosts) {

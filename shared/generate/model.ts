@@ -43,10 +43,24 @@ export interface ServiceModel {
   dependsOn: { key: string; condition: 'healthy' | 'started' }[];
   /** The host whose engine runs it (set only when the spec places services on hosts). */
   host?: string;
+  /** Extra DNS names on the cluster network (the promoted replica answers as `postgres`). */
+  aliases?: string[];
 }
 
+/**
+ * Which Postgres container is the primary, after a failover (clusters/<name>/db.json).
+ * Without a failover the primary is the `postgres` service and nothing is fenced.
+ */
+export interface DbTopology {
+  /** Service key of the current primary: `postgres` or a promoted `postgres-replica-N`. */
+  primary: string;
+  /** Old primaries: stopped, off the network, kept with their volume for inspection. */
+  fenced: string[];
+}
+export const DEFAULT_TOPOLOGY: DbTopology = { primary: 'postgres', fenced: [] };
+
 /** Secret names a cluster needs; values are generated per cluster and kept out of exports. */
-export const SECRET_NAMES = ['POSTGRES_PASSWORD', 'JWT_SECRET'] as const;
+export const SECRET_NAMES = ['POSTGRES_PASSWORD', 'JWT_SECRET', 'REPLICATION_PASSWORD', 'REDIS_PASSWORD'] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 export type Secrets = Record<SecretName, string>;
 
@@ -97,9 +111,37 @@ export function httpCheck(port: number, path: string): string {
   return `if command -v bash >/dev/null 2>&1; then bash -c '${viaBash}'; else node -e "${viaNode}"; fi`;
 }
 
-/** Postgres first start: initdb (no entrypoint magic, so official and Debian images behave alike). */
+export const REPLICATION_USER = 'replicator';
+export const replicaKey = (n: number) => `postgres-replica-${n}`;
+export const replicaSlot = (n: number) => `replica_${n}`;
+export const replicaVolume = (n: number) => `pgdata-replica-${n}`;
+/** The replica number of a `postgres-replica-N` service key, or null. */
+export function replicaNumber(service: string): number | null {
+  const m = /^postgres-replica-(\d+)$/.exec(service);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * Server settings shared by primary and replicas (a promoted replica must be a full primary):
+ * fixed WAL sender and slot counts so scaling replicas never restarts the primary.
+ */
+function postgresExec(spec: ClusterSpec): string {
+  const { max_connections, max_slot_wal_keep_size } = spec.postgres;
+  return [
+    `exec postgres -D "${PGDATA}" -c listen_addresses='*' -c max_connections=${max_connections} -c unix_socket_directories=/tmp`,
+    `-c wal_level=replica -c max_wal_senders=20 -c max_replication_slots=20 -c max_slot_wal_keep_size=${max_slot_wal_keep_size}`,
+    '-c hot_standby=on -c hot_standby_feedback=on -c wal_keep_size=64MB',
+  ].join(' ');
+}
+
+/**
+ * Postgres start: initdb on first start (no entrypoint magic, so official and Debian images behave
+ * alike); on every start, make sure the replication role and its pg_hba line exist, so a cluster
+ * created before replicas existed gets them on its next `up`.
+ */
 function postgresScript(spec: ClusterSpec): string {
-  const { database, user, max_connections } = spec.postgres;
+  const { database, user } = spec.postgres;
+  const R = REPLICATION_USER;
   return [
     'set -e',
     `if [ ! -s "${PGDATA}/PG_VERSION" ]; then`,
@@ -110,11 +152,72 @@ function postgresScript(spec: ClusterSpec): string {
     `  echo "host all all all scram-sha-256" >> "${PGDATA}/pg_hba.conf"`,
     `  printf "CREATE ROLE ${user} LOGIN PASSWORD '%s';\\nCREATE DATABASE ${database} OWNER ${user};\\n" "$POSTGRES_PASSWORD" | postgres --single -D "${PGDATA}" postgres >/dev/null`,
     'fi',
-    `exec postgres -D "${PGDATA}" -c listen_addresses='*' -c max_connections=${max_connections} -c unix_socket_directories=/tmp`,
+    `grep -q "^host replication ${R} " "${PGDATA}/pg_hba.conf" || echo "host replication ${R} all scram-sha-256" >> "${PGDATA}/pg_hba.conf"`,
+    // A standby (a fenced old primary restarted by hand) must not run single-user mode.
+    `if [ ! -f "${PGDATA}/standby.signal" ]; then`,
+    `  printf "DO \\$\\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${R}') THEN CREATE ROLE ${R} REPLICATION LOGIN; END IF; END\\$\\$;\\nALTER ROLE ${R} PASSWORD '%s';\\n" "$REPLICATION_PASSWORD" | postgres --single -D "${PGDATA}" postgres >/dev/null`,
+    'fi',
+    postgresExec(spec),
   ].join('\n');
 }
 
-export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: Color = 'blue', addrs?: HostAddresses, tls?: TlsMaterial): ServiceModel[] {
+/**
+ * Replica start: on an empty volume, copy the primary with pg_basebackup (-R writes standby.signal
+ * and primary_conninfo, -X stream fetches the WAL needed, -S uses its own slot, created with -C
+ * unless it is already there), then run as a hot standby. `postgres` is the primary's DNS name.
+ */
+function replicaScript(spec: ClusterSpec, n: number): string {
+  const slot = replicaSlot(n);
+  return [
+    'set -e',
+    `if [ ! -s "${PGDATA}/PG_VERSION" ]; then`,
+    `  rm -rf "${PGDATA}"`,
+    '  export PGPASSWORD="$REPLICATION_PASSWORD"',
+    '  until pg_isready -q -h postgres -p 5432; do sleep 1; done',
+    `  if [ "$(psql -h postgres -U ${REPLICATION_USER} -d postgres -tAc "SELECT 1 FROM pg_replication_slots WHERE slot_name = '${slot}'")" = 1 ]; then CREATE=; else CREATE=-C; fi`,
+    `  pg_basebackup -h postgres -U ${REPLICATION_USER} -D "${PGDATA}" -R -X stream -S ${slot} $CREATE`,
+    '  unset PGPASSWORD',
+    'fi',
+    postgresExec(spec),
+  ].join('\n');
+}
+
+/** Redis: password from the environment (never in the command line), memory cap and persistence. */
+function redisScript(spec: ClusterSpec): string {
+  const r = spec.redis;
+  const args = ['redis-server', '--protected-mode no', '--port 6379', "--save ''"];
+  args.push(r.persistence === 'aof' ? '--appendonly yes --appendfsync everysec --dir /data' : '--appendonly no');
+  if (r.maxmemory) args.push(`--maxmemory ${parseMemory(r.maxmemory)}`);
+  args.push(`--maxmemory-policy ${r.eviction}`);
+  if (r.password) args.push('--requirepass "$REDISCLI_AUTH"');
+  return `exec ${args.join(' ')}`;
+}
+
+export function replicaKeys(spec: ClusterSpec): string[] {
+  return Array.from({ length: spec.postgres.replicas }, (_, i) => replicaKey(i + 1));
+}
+
+function databaseEnv(spec: ClusterSpec): Record<string, EnvValue> {
+  const { user, database, pool } = spec.postgres;
+  const url = (host: string) => `postgres://${user}:\${POSTGRES_PASSWORD}@${host}:5432/${database}`;
+  const replicas = replicaKeys(spec);
+  return {
+    DATABASE_URL: { template: url('postgres') },
+    DATABASE_REPLICA_URLS: replicas.length ? { template: replicas.map(url).join(',') } : '',
+    DB_POOL_MAX: String(pool),
+    REDIS_URL: spec.redis.password ? { template: 'redis://:${REDIS_PASSWORD}@redis:6379' } : 'redis://redis:6379',
+  };
+}
+
+/** What else shapes the model: a failover's topology, multi-host addresses, the balancer's TLS material. */
+export interface ModelOptions {
+  db?: DbTopology;
+  addrs?: HostAddresses;
+  tls?: TlsMaterial;
+}
+
+export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: Color = 'blue', opts: ModelOptions = {}): ServiceModel[] {
+  const { db = DEFAULT_TOPOLOGY, addrs, tls } = opts;
   const { postgres, api, balancer } = spec;
   const pg: ServiceModel = {
     key: 'postgres',
@@ -122,7 +225,7 @@ export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: C
     image: postgres.image,
     command: ['sh', '-c', postgresScript(spec)],
     user: 'postgres',
-    env: { POSTGRES_PASSWORD: { template: '${POSTGRES_PASSWORD}' }, PGDATA },
+    env: { POSTGRES_PASSWORD: { template: '${POSTGRES_PASSWORD}' }, REPLICATION_PASSWORD: { template: '${REPLICATION_PASSWORD}' }, PGDATA },
     ports: [],
     volumes: [{ name: 'pgdata', target: '/var/lib/postgresql/data' }],
     files: [],
@@ -141,10 +244,11 @@ export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: C
     key: 'redis',
     role: 'redis',
     image: spec.redis.image,
-    command: ['redis-server', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--port', '6379'],
-    env: {},
+    command: ['sh', '-c', redisScript(spec)],
+    // redis-cli reads REDISCLI_AUTH, so the health check and `docker exec redis-cli` need no -a.
+    env: spec.redis.password ? { REDISCLI_AUTH: { template: '${REDIS_PASSWORD}' } } : {},
     ports: [],
-    volumes: [],
+    volumes: spec.redis.persistence === 'aof' ? [{ name: 'redisdata', target: '/data' }] : [],
     files: [],
     healthcheck: { test: ['CMD', 'redis-cli', 'ping'], intervalS: 1, timeoutS: 5, retries: 5, startPeriodS: 30 },
     stopSignal: 'SIGTERM',
@@ -162,9 +266,7 @@ export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: C
       ...api.env,
       NODE_NAME: key,
       PORT: String(api.port),
-      DATABASE_URL: { template: `postgres://${postgres.user}:\${POSTGRES_PASSWORD}@postgres:5432/${postgres.database}` },
-      DATABASE_REPLICA_URLS: '',
-      REDIS_URL: 'redis://redis:6379',
+      ...databaseEnv(spec),
       JWT_SECRET: { template: '${JWT_SECRET}' },
     },
     ports: [],
@@ -183,7 +285,7 @@ export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: C
     cpus: api.cpus,
     memoryBytes: api.memory ? parseMemory(api.memory) : undefined,
     dependsOn: [
-      { key: 'postgres', condition: 'healthy' },
+      { key: db.primary, condition: 'healthy' },
       { key: 'redis', condition: 'healthy' },
     ],
   }));
@@ -230,7 +332,23 @@ export function buildServiceModel(spec: ClusterSpec, nginxConf: string, color: C
       { path: TLS_KEY_PATH, exportName: 'tls/key.pem', content: tls?.key ?? '' },
     );
   }
-  const all = [pg, redis, ...apis, ...workers, lb];
+  // Replicas: the same image and settings as the primary, each with its own volume and slot.
+  // A promoted replica keeps its service key; it answers as `postgres` through a network alias.
+  // A promoted replica stays even when postgres/replicas is lowered below its number: it is the primary.
+  const keys = replicaKeys(spec);
+  if (replicaNumber(db.primary) !== null && !keys.includes(db.primary)) keys.push(db.primary);
+  const replicas: ServiceModel[] = keys.map((key) => ({
+    ...pg,
+    key,
+    slot: replicaNumber(key)!,
+    command: ['sh', '-c', replicaScript(spec, replicaNumber(key)!)],
+    volumes: [{ name: replicaVolume(replicaNumber(key)!), target: '/var/lib/postgresql/data' }],
+    healthcheck: { ...pg.healthcheck, startPeriodS: 300 },
+    dependsOn: key === db.primary ? [] : [{ key: db.primary, condition: 'healthy' as const }],
+    aliases: key === db.primary ? ['postgres'] : undefined,
+  }));
+  const primary = db.fenced.includes('postgres') ? [] : [pg];
+  const all = [...primary, ...replicas, redis, ...apis, ...workers, lb];
   return usesHosts(spec) ? placeModel(spec, all, addrs) : all;
 }
 
@@ -252,16 +370,24 @@ function placeModel(spec: ClusterSpec, all: ServiceModel[], addrs: HostAddresses
     m.host = hostOf(spec, m.role, m.slot);
     m.ports = [...m.ports]; // workers share api-1's arrays (spread copy)
   }
-  const pg = all.find((m) => m.role === 'postgres')!;
+  const pg = all.find((m) => m.role === 'postgres' && m.slot === undefined) ?? all.find((m) => m.role === 'postgres')!;
   const redis = all.find((m) => m.role === 'redis')!;
+  const replicas = all.filter((m) => m.role === 'postgres' && m.slot !== undefined);
   for (const m of all) {
     if (m.role !== 'api' && m.role !== 'worker') continue;
     if (m.host !== pgHost) {
-      m.env.DATABASE_URL = { template: `postgres://${user}:\${POSTGRES_PASSWORD}@${addressOf(addrs, pgHost)}:${CROSS_HOST_PORT.postgres}/${database}` };
+      const pgUrl = (port: number) => `postgres://${user}:\${POSTGRES_PASSWORD}@${addressOf(addrs, pgHost)}:${port}/${database}`;
+      m.env.DATABASE_URL = { template: pgUrl(CROSS_HOST_PORT.postgres) };
       publish(pg, CROSS_HOST_PORT.postgres, 5432);
+      // Replicas sit on the primary's host (they follow it by name); each publishes its own port.
+      if (replicas.length) {
+        m.env.DATABASE_REPLICA_URLS = { template: replicas.map((r) => pgUrl(CROSS_HOST_PORT.postgres + r.slot!)).join(',') };
+        for (const r of replicas) publish(r, CROSS_HOST_PORT.postgres + r.slot!, 5432);
+      }
     }
     if (m.host !== redisHost) {
-      m.env.REDIS_URL = `redis://${addressOf(addrs, redisHost)}:${CROSS_HOST_PORT.redis}`;
+      const auth = spec.redis.password ? ':${REDIS_PASSWORD}@' : '';
+      m.env.REDIS_URL = auth ? { template: `redis://${auth}${addressOf(addrs, redisHost)}:${CROSS_HOST_PORT.redis}` } : `redis://${addressOf(addrs, redisHost)}:${CROSS_HOST_PORT.redis}`;
       publish(redis, CROSS_HOST_PORT.redis, 6379);
     }
     if (m.role === 'api' && m.host !== lbHost) publish(m, apiHostPort(m.slot ?? 1, m.color === 'green'), spec.api.port);

@@ -289,6 +289,8 @@ export interface LoadTestReport {
   version: 1;
   id: string;
   name: string;
+  /** The cluster whose balancer was the target (absent for a plain URL). */
+  cluster?: string | null;
   target: string;
   /** Stated explicitly: which load model produced these numbers, and what that means. */
   model: 'open' | 'closed';
@@ -311,6 +313,7 @@ export interface LoadTestReport {
 export interface ReportSummary {
   id: string;
   name: string;
+  cluster: string | null;
   target: string;
   model: 'open' | 'closed';
   state: RunState;
@@ -341,3 +344,22 @@ export interface ReportComparison {
   sameModel: boolean;
   figures: Record<'rate' | 'requests' | 'errorRate' | 'dropRate' | 'p50' | 'p90' | 'p95' | 'p99' | 'p999' | 'max' | 'mean', FigureDelta>;
 }
+
+/** A run in progress, as `loadtests.list` and `loadtests.get` show it. */
+export interface LiveStatus {
+  id: string;
+  name: string;
+  /** The cluster whose balancer is the target (null for a plain URL). */
+  cluster: string | null;
+  target: string;
+  model: 'open' | 'closed';
+  state: RunState;
+  startedAt: string | null;
+  elapsedS: number;
+  durationS: number;
+  latest: SecondSnapshot | null;
+  thresholds: ThresholdVerdict[];
+  totals: { requests: number; failed: number; dropped: number };
+}
+
+export type LiveRun = LiveStatus & { series: SecondSnapshot[] };

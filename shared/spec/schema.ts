@@ -99,9 +99,20 @@ export const workerSchema = z.strictObject({
   host: hostName.optional(),
 });
 
+export const REDIS_EVICTION = ['noeviction', 'allkeys-lru', 'volatile-lru', 'allkeys-lfu', 'volatile-lfu', 'allkeys-random', 'volatile-random', 'volatile-ttl'] as const;
+
 export const redisSchema = z.strictObject({
   image: image.optional(),
   host: hostName.optional(),
+  /** Redis's own cap on memory (maxmemory); unset means no cap. */
+  maxmemory: z
+    .string({ error: 'must be a size such as 256m or 1g' })
+    .regex(MEMORY_RE, { error: 'must be a size such as 256m or 1g' })
+    .optional(),
+  eviction: z.enum(REDIS_EVICTION, { error: `must be one of ${REDIS_EVICTION.join(', ')}` }).default('noeviction'),
+  persistence: z.enum(['none', 'aof'], { error: 'must be none or aof' }).default('none'),
+  /** Require a generated password (REDIS_PASSWORD in the cluster's secrets). */
+  password: z.boolean({ error: 'must be true or false' }).default(true),
 });
 
 export const postgresSchema = z.strictObject({
@@ -116,6 +127,15 @@ export const postgresSchema = z.strictObject({
     .default('app'),
   max_connections: int(10, 10000).default(100),
   host: hostName.optional(),
+  /** Streaming replicas (postgres-replica-1…N), each with its own replication slot. */
+  replicas: int(0, 8).default(0),
+  /** Connection pool size of each API node and worker (DB_POOL_MAX), per database server. */
+  pool: int(1, 1000).default(10),
+  /** The most WAL a replication slot may hold back for a lost replica (Postgres units). */
+  max_slot_wal_keep_size: z
+    .string({ error: 'must be a size such as 512MB or 1GB' })
+    .regex(/^\d+(kB|MB|GB|TB)$/, { error: 'must be a size such as 512MB or 1GB (Postgres units kB, MB, GB, TB)' })
+    .default('1GB'),
 });
 
 export const clusterSpecSchema = z.strictObject({

@@ -42,8 +42,16 @@ describe('validateSpec: defaults', () => {
         image: IMAGE_SETS.official.balancer,
       },
       worker: { replicas: 1, command: ['node', 'dist/worker.js'] },
-      redis: { image: IMAGE_SETS.official.redis },
-      postgres: { database: 'app', user: 'app', max_connections: 100, image: IMAGE_SETS.official.postgres },
+      redis: { eviction: 'noeviction', persistence: 'none', password: true, image: IMAGE_SETS.official.redis },
+      postgres: {
+        database: 'app',
+        user: 'app',
+        max_connections: 100,
+        replicas: 0,
+        pool: 10,
+        max_slot_wal_keep_size: '1GB',
+        image: IMAGE_SETS.official.postgres,
+      },
     });
   });
 
@@ -62,7 +70,8 @@ describe('validateSpec: defaults', () => {
 
   it('accepts the smallest and largest replica counts', () => {
     expect(specOf(validateSpec({ name: 'a', api: { replicas: 1 } })).api.replicas).toBe(1);
-    expect(specOf(validateSpec({ name: 'a', api: { replicas: 64 } })).api.replicas).toBe(64);
+    // 64 nodes need room in Postgres for their pools: (64 + 1) × 10 = 650 connections.
+    expect(specOf(validateSpec({ name: 'a', api: { replicas: 64 }, postgres: { max_connections: 1000 } })).api.replicas).toBe(64);
   });
 });
 
@@ -197,6 +206,56 @@ describe('validateSpec: phase two (cross checks)', () => {
     const errors = crossChecks({ ...parsed, balancer: { ...parsed.balancer, algorithm: 'ip_hash', backup_nodes: 2 } });
     expect(errors).toHaveLength(2);
     expect(errors.every((e) => e.path === 'balancer/backup_nodes')).toBe(true);
+  });
+});
+
+describe('data tier options', () => {
+  it('accepts replicas, pool and Redis options', () => {
+    const spec = specOf(
+      validateSpec({
+        name: 'shop',
+        postgres: { replicas: 2, pool: 20, max_slot_wal_keep_size: '512MB' },
+        redis: { maxmemory: '256m', eviction: 'allkeys-lru', persistence: 'aof', password: false },
+      }),
+    );
+    expect(spec.postgres).toMatchObject({ replicas: 2, pool: 20, max_slot_wal_keep_size: '512MB' });
+    expect(spec.redis).toMatchObject({ maxmemory: '256m', eviction: 'allkeys-lru', persistence: 'aof', password: false });
+  });
+
+  it.each([
+    ['postgres/replicas', { postgres: { replicas: 9 } }, 'between 0 and 8'],
+    ['postgres/pool', { postgres: { pool: 0 } }, 'between 1 and 1000'],
+    ['postgres/max_slot_wal_keep_size', { postgres: { max_slot_wal_keep_size: '1g' } }, '512MB or 1GB'],
+    ['redis/eviction', { redis: { eviction: 'lru' } }, 'allkeys-lru'],
+    ['redis/persistence', { redis: { persistence: 'rdb' } }, 'none or aof'],
+    ['redis/maxmemory', { redis: { maxmemory: 'lots' } }, '256m'],
+  ])('rejects a bad %s', (path, section, fragment) => {
+    const errors = errorsOf(validateSpec({ name: 'shop', ...section }));
+    expect(errors.map((e) => e.path)).toEqual([path]);
+    expect(errors[0]!.message).toContain(fragment);
+  });
+
+  it('rejects node pools that exceed max_connections, with the numbers', () => {
+    const errors = errorsOf(validateSpec({ name: 'shop', api: { replicas: 5 }, postgres: { pool: 30, max_connections: 100 } }));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.path).toBe('postgres/pool');
+    expect(errors[0]!.message).toBe(
+      '(api/replicas 5 + worker/replicas 1) × postgres/pool 30 = 180 connections, over postgres/max_connections 100 minus 5 reserved (95): ' +
+        'lower postgres/pool or api/replicas, or raise postgres/max_connections',
+    );
+  });
+
+  it('accepts pools that fit exactly', () => {
+    // (3 + 1) × 20 = 80 ≤ 85 = 90 − 5
+    expect(validateSpec({ name: 'shop', postgres: { pool: 20, max_connections: 90 } }).ok).toBe(true);
+    expect(validateSpec({ name: 'shop', worker: { replicas: 0 }, api: { replicas: 1 }, postgres: { pool: 95, max_connections: 100 } }).ok).toBe(true);
+    expect(validateSpec({ name: 'shop', worker: { replicas: 0 }, api: { replicas: 1 }, postgres: { pool: 96, max_connections: 100 } }).ok).toBe(false);
+  });
+
+  it('gives the line of the pool in YAML', () => {
+    const r = parseSpecYaml('name: shop\napi:\n  replicas: 5\npostgres:\n  max_connections: 100\n  pool: 30\n');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors[0]!.line).toBe(6);
   });
 });
 

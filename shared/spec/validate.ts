@@ -109,7 +109,31 @@ export function crossChecks(spec: ParsedSpec): SpecError[] {
       message: 'NGINX does not allow backup servers with ip_hash; use round_robin or least_conn, or set backup_nodes to 0',
     });
   }
+  const conn = connectionBudget(spec);
+  if (conn.needed > conn.available) {
+    errors.push({
+      path: 'postgres/pool',
+      message:
+        `(api/replicas ${spec.api.replicas} + worker/replicas ${spec.worker.replicas}) × postgres/pool ${spec.postgres.pool} = ${conn.needed} connections, ` +
+        `over postgres/max_connections ${spec.postgres.max_connections} minus ${RESERVED_CONNECTIONS} reserved (${conn.available}): ` +
+        'lower postgres/pool or api/replicas, or raise postgres/max_connections',
+    });
+  }
   return errors;
+}
+
+/**
+ * Connections kept back from the API nodes' pools: Postgres's superuser_reserved_connections (3)
+ * plus two for ScaleDeck itself (metrics collector, status queries).
+ */
+export const RESERVED_CONNECTIONS = 5;
+
+/** What the nodes' pools may open on one database server, against what it allows. */
+export function connectionBudget(spec: ParsedSpec): { needed: number; available: number } {
+  return {
+    needed: (spec.api.replicas + spec.worker.replicas) * spec.postgres.pool,
+    available: spec.postgres.max_connections - RESERVED_CONNECTIONS,
+  };
 }
 
 export function resolveImages(spec: ParsedSpec, imageSet: ImageSet): ClusterSpec {

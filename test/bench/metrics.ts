@@ -4,6 +4,7 @@ import { EngineClient } from '../../electron/docker/client.ts';
 import { MetricsHub } from '../../electron/metrics/hub.ts';
 import type { MetricsBatch } from '../../electron/metrics/types.ts';
 import { destroyCluster, docker, uniqueName } from '../support/cluster.ts';
+import { measureRender } from './_render.ts';
 
 /**
  * `npm run bench -- metrics`: CPU of this process while a MetricsHub follows N idle containers
@@ -186,7 +187,10 @@ try {
     peer: 'docker stats --no-stream over the same containers, polled at 1 Hz (CLI + shell CPU from /proc/<pid>/stat, plus this process spawning it)',
   };
   console.log(`cpu_pct ${result.cpu_pct} (target <= 5), vs_docker_stats ${result.vs_docker_stats} (target < 1)`);
-  console.log(JSON.stringify(result));
+  // The renderer half: one dashboard update with 20 nodes x 300 points (test/bench/_render.ts).
+  const render = await measureRender();
+  console.log(`render_ms ${render.render_ms} (target < 16), vs_bare_recharts ${render.vs_bare_recharts}`);
+  console.log(JSON.stringify({ ...result, render_ms: render.render_ms, bare_recharts_ms: render.bare_recharts_ms, vs_bare_recharts: render.vs_bare_recharts, render_peer: 'bare recharts, 4 charts x 20 series x 300 points, same browser' }));
 } catch (err) {
   console.error(err);
   exitCode = 1;

@@ -173,6 +173,9 @@ test('walk every page: create from the spec editor, progress, logs, export, spec
   await expect(page.getByTestId('settings-image-set')).toHaveText('test');
   await expect(page.getByTestId('token-status')).toContainText('signed in');
   await expect(page.getByTestId('shortcut-list')).toContainText('Go to clusters');
+  // Web mode runs outside the desktop app: no keyring, so secrets are 0600 files and it says so.
+  await expect(page.getByTestId('secrets-mode')).toContainText('0600 files');
+  await expect(page.getByTestId('secrets-note')).toContainText('no keyring access');
   await shoot(page, 'settings');
 
   await page.keyboard.press('?');

@@ -1,38 +1,19 @@
-import { mkdirSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { cli, destroyCluster, freePort, specYaml, startProbe, tempDir, uniqueName, writeSpec } from '../support/cluster.ts';
-import { startWebMode } from '../support/webmode.ts';
+import { specYaml, startProbe } from '../support/cluster.ts';
+import { clusterInWebMode, SHOTS } from '../support/e2e.ts';
 
 /**
  * The Metrics tab against a real cluster under a bounded load: the request-rate chart and the
  * node list show live values, the window picker and pause work, screenshots light and dark.
  */
-const SHOTS = 'test-results/screenshots';
-mkdirSync(SHOTS, { recursive: true });
-
-const name = uniqueName('mt');
-const home = tempDir();
-let port = 0;
-let server: Awaited<ReturnType<typeof startWebMode>>;
-
-test.beforeAll(async () => {
-  port = await freePort();
-  const up = await cli(['up', writeSpec(home, specYaml(name, port, 2))], home);
-  expect(up.code, up.stderr + up.stdout).toBe(0);
-  server = await startWebMode(home);
-});
-
-test.afterAll(async () => {
-  await server?.stop();
-  await destroyCluster(name);
-});
+const c = clusterInWebMode('mt', (name, port) => specYaml(name, port, 2));
 
 test('metrics tab charts live traffic, lists nodes, pauses and resumes', async ({ page }) => {
-  await page.goto(server.url);
-  await page.goto(`${server.base}/#/clusters/${name}/metrics`);
+  await page.goto(c.server.url);
+  await page.goto(`${c.server.base}/#/clusters/${c.name}/metrics`);
   await expect(page.getByTestId('metrics-status')).toHaveAttribute('data-status', 'live', { timeout: 30_000 });
 
-  const probe = startProbe(`http://127.0.0.1:${port}/`, { concurrency: 4, maxMs: 40_000, maxRequests: 20_000 });
+  const probe = startProbe(`http://127.0.0.1:${c.port}/`, { concurrency: 4, maxMs: 40_000, maxRequests: 20_000 });
   try {
     // The request-rate chart shows a non-zero value (api-1's CPU value is checked below).
     await expect
@@ -41,7 +22,7 @@ test('metrics tab charts live traffic, lists nodes, pauses and resumes', async (
     await expect(page.getByTestId('metrics-node-api-1')).toBeVisible();
     await expect(page.getByTestId('metrics-node-cpu-api-1')).toHaveText(/\d/);
     await expect(page.getByTestId('metrics-node-api-1')).toHaveAttribute('data-health', 'ok');
-    await expect(page.getByTestId('chart-rps').locator('.recharts-line').first()).toBeVisible();
+    await expect(page.getByTestId('chart-rps').locator('canvas.time-canvas')).toBeVisible();
     await page.waitForTimeout(5_000);
     await page.screenshot({ path: `${SHOTS}/metrics-e2e-light.png`, fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
@@ -64,6 +45,6 @@ test('metrics tab charts live traffic, lists nodes, pauses and resumes', async (
   await expect(page.getByTestId('rules-editor').locator('tbody tr').first()).toBeVisible();
 
   // The export page carries the Prometheus scrape config.
-  await page.goto(`${server.base}/#/clusters/${name}/export`);
+  await page.goto(`${c.server.base}/#/clusters/${c.name}/export`);
   await expect(page.getByTestId('export-prometheus.yml')).toContainText('scrape_configs');
 });

@@ -33,7 +33,7 @@ describe('scaledeck export', () => {
   });
 
   it('docker-compose up -d starts the same topology, healthy, serving through the balancer', async () => {
-    writeFileSync(join(out, '.env'), 'POSTGRES_PASSWORD=composeTestSecret1\nJWT_SECRET=composeJwtSecret1\n');
+    writeFileSync(join(out, '.env'), 'POSTGRES_PASSWORD=composeTestSecret1\nJWT_SECRET=composeJwtSecret1\nREPLICATION_PASSWORD=composeReplSecret1\nREDIS_PASSWORD=composeRedisSecret1\n');
     await compose('up', '-d');
     const services = ['api-1', 'api-2', 'api-3', 'balancer', 'postgres', 'redis', 'worker-1'];
     await waitFor(

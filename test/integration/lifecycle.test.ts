@@ -61,7 +61,8 @@ describe('starter cluster lifecycle', () => {
       })().catch((e) => { console.error(e.message); process.exit(1); });`;
     const out = await docker('exec', `sd-${name}-api-1`, 'node', '-e', script);
     const answers = JSON.parse(out) as { redis: string; pg: string };
-    expect(answers.redis).toBe('+PONG');
+    // Redis wants the cluster's generated password: without it a PING is refused.
+    expect(answers.redis).toMatch(/^-NOAUTH/);
     expect(['N', 'S']).toContain(answers.pg);
     // And the database the spec asked for exists, owned by the app user.
     const db = await docker('exec', `sd-${name}-postgres`, 'psql', '-h', '/tmp', '-U', 'postgres', '-tAc', "select datname||':'||pg_get_userbyid(datdba) from pg_database where datname='app'");

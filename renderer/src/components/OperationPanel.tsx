@@ -1,5 +1,5 @@
 import type { OperationView, StepProgress, StepState } from '../../../shared/api/index.ts';
-import { useOperation } from '../data/operations/queries.ts';
+import { useCancelOperation, useOperation } from '../data/operations/queries.ts';
 import { formatAgo, formatDuration, formatTime } from '../lib/format.ts';
 import type { Tone } from '../lib/health.ts';
 import { paths } from '../lib/router.ts';
@@ -14,9 +14,10 @@ const KIND_TEXT: Partial<Record<string, string>> = {
   upgrade: 'Upgrade',
   rollback: 'Roll back',
   finalize: 'Finalize',
+  promote: 'Promote replica',
 };
 
-const STATE_TONE: Record<OperationView['state'], Tone> = { running: 'info', succeeded: 'ok', failed: 'bad' };
+const STATE_TONE: Record<OperationView['state'], Tone> = { running: 'info', succeeded: 'ok', failed: 'bad', cancelled: 'warn' };
 
 const STEP_ICON: Record<StepState, string> = { pending: '○', running: '', done: '✓', failed: '✗', skipped: '–' };
 
@@ -44,6 +45,7 @@ export function OperationDetails({ op, showCluster }: { op: OperationView; showC
   const total = steps.length;
   const pct = op.state === 'succeeded' ? 100 : total ? Math.round((done / total) * 100) : 0;
   const elapsed = (op.finishedAt ?? now) - op.startedAt;
+  const cancel = useCancelOperation();
 
   return (
     <div className="op" data-operation-id={op.id}>
@@ -64,7 +66,20 @@ export function OperationDetails({ op, showCluster }: { op: OperationView; showC
         <a className="op-id mono muted small" href={paths.operation(op.id)} title="Open this operation">
           {op.id}
         </a>
+        {running && op.cancellable && (
+          <button
+            type="button"
+            className="btn btn-sm btn-danger-outline"
+            data-testid="operation-cancel"
+            disabled={op.cancelRequested || cancel.isPending}
+            title={op.kind === 'upgrade' ? 'Abort between batches: what changed is rolled back' : 'Steps not started are skipped; running ones finish'}
+            onClick={() => cancel.mutate(op.id)}
+          >
+            {op.cancelRequested ? 'Cancelling…' : 'Cancel'}
+          </button>
+        )}
       </div>
+      {cancel.isError && <ErrorNotice error={cancel.error} title="Could not cancel" compact />}
 
       <div className={`progress tone-${STATE_TONE[op.state]}`} role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100}>
         <span style={{ width: `${pct}%` }} />
@@ -84,7 +99,17 @@ export function OperationDetails({ op, showCluster }: { op: OperationView; showC
         </p>
       )}
 
-      {op.error && <ErrorNotice error={op.error} title={`${KIND_TEXT[op.kind] ?? op.kind} failed`} compact />}
+      {op.kind === 'promote' && op.result && (
+        <p className="small" data-testid="operation-result">
+          Write downtime <strong className="mono">{String(op.result.writeDowntimeMs)} ms</strong>
+          <span className="muted">
+            {' '}
+            (promote → first committed write {String(op.result.promoteToWriteMs)} ms) · {String(op.result.fenced)} fenced, kept for inspection
+          </span>
+        </p>
+      )}
+
+      {op.error && <ErrorNotice error={op.error} title={op.state === 'cancelled' ? `${KIND_TEXT[op.kind] ?? op.kind} cancelled` : `${KIND_TEXT[op.kind] ?? op.kind} failed`} compact />}
       {op.state === 'failed' && op.kind === 'upgrade' && (
         <p className="muted small" data-testid="operation-retry-hint">
           What was changed is rolled back; the nodes that served before keep serving. The{' '}

@@ -86,7 +86,13 @@ export function Topology({ cluster }: { cluster: ClusterDetail }) {
 
   const caption = (s: NodeSlot) => {
     if (s.role === 'redis') return 'cache · sessions';
-    if (s.role === 'postgres') return spec ? `primary · db ${spec.postgres.database}` : 'primary';
+    if (s.role === 'postgres') {
+      // After a failover a replica is the primary and the old primary is fenced (stopped, kept).
+      const primary = cluster.db?.primary ?? 'postgres';
+      if (cluster.db?.fenced.includes(s.service)) return 'fenced · old primary';
+      if (s.service !== primary) return 'streaming replica';
+      return spec ? `primary · db ${spec.postgres.database}` : 'primary';
+    }
     return s.role;
   };
 

@@ -3,6 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import type { ApiEvent, OperationView } from '../../../shared/api/index.ts';
 import { useApi } from '../api/ApiContext.tsx';
 import { clusterKeys } from './clusters/keys.ts';
+import { loadTestKeys } from './loadtests/keys.ts';
 import { operationKeys } from './operations/keys.ts';
 import { upgradeKeys } from './upgrades/keys.ts';
 
@@ -11,7 +12,9 @@ import { upgradeKeys } from './upgrades/keys.ts';
  * - operation: the operation's detail is replaced, the list entry patched, its cluster and its
  *   upgrade records invalidated (upgrades, rollbacks and finalizes rewrite them; `down` clears a
  *   pending blue-green switch);
- * - cluster-changed: that cluster (and the list) invalidated; plans too, they depend on what runs.
+ * - cluster-changed: that cluster (and the list) invalidated; plans too, they depend on what runs;
+ * - loadtest-state / loadtest-done: the list of runs invalidated (a live run follows its own
+ *   progress events, see data/loadtests/live.ts).
  */
 export function useApiEvents(): void {
   const api = useApi();
@@ -36,6 +39,8 @@ export function useApiEvents(): void {
         void qc.invalidateQueries({ queryKey: clusterKeys.lists() });
         void qc.invalidateQueries({ queryKey: clusterKeys.detail(event.cluster) });
         void qc.invalidateQueries({ queryKey: clusterKeys.plans() });
+      } else if (event.type === 'loadtest-state' || event.type === 'loadtest-done') {
+        void qc.invalidateQueries({ queryKey: loadTestKeys.list() });
       }
       // `logs` events are consumed by the log view itself (data/logs/stream.ts), not the cache.
     });

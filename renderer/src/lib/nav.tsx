@@ -32,6 +32,18 @@ export const SECTIONS: Section[] = [
     ),
   },
   {
+    id: 'loadtests',
+    label: 'Load tests',
+    href: paths.loadtests(),
+    match: (r) => r.page === 'loadtests',
+    icon: (
+      <svg className="nav-icon" viewBox="0 0 16 16" aria-hidden="true">
+        <path d="M1.5 13.5h13" />
+        <path d="M2.5 11l3-4 3 2.5 5-6" />
+      </svg>
+    ),
+  },
+  {
     id: 'settings',
     label: 'Settings',
     href: paths.settings(),

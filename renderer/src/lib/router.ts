@@ -4,14 +4,15 @@ import { useSyncExternalStore } from 'react';
  * Hash routes:
  *   #/                              clusters
  *   #/new · #/new/<preset>          the spec editor for a new cluster
- *   #/clusters/<name>[/<tab>]       a cluster (tab: overview, metrics, logs, export, spec, upgrades; default overview)
+ *   #/clusters/<name>[/<tab>]       a cluster (tab: overview, metrics, logs, loadtest, upgrades, export, spec; default overview)
+ *   #/loadtests[/<runId>]           every load test run (one opened)
  *   #/operations/<id>               one operation
  *   #/settings                      settings
  * A new top-level section (hosts, load tests, upgrades…) adds a Route variant here, an entry in
  * lib/nav.ts and a lazy page in App.tsx; a new cluster tab adds its id to CLUSTER_TABS and an
  * entry in pages/cluster/tabs.ts.
  */
-export const CLUSTER_TABS = ['overview', 'metrics', 'logs', 'export', 'spec', 'upgrades'] as const;
+export const CLUSTER_TABS = ['overview', 'metrics', 'logs', 'loadtest', 'upgrades', 'export', 'spec'] as const;
 export type ClusterTab = (typeof CLUSTER_TABS)[number];
 
 export type Route =
@@ -19,6 +20,7 @@ export type Route =
   | { page: 'new-cluster'; preset: string | null }
   | { page: 'cluster'; name: string; tab: ClusterTab }
   | { page: 'operation'; id: string }
+  | { page: 'loadtests'; runId: string | null }
   | { page: 'settings' }
   | { page: 'not-found'; path: string };
 
@@ -43,6 +45,7 @@ export function parseHash(hash: string): Route {
   }
   if (parts[0] === 'new' && parts.length <= 2) return { page: 'new-cluster', preset: parts[1] ?? null };
   if (parts[0] === 'settings' && parts.length === 1) return { page: 'settings' };
+  if (parts[0] === 'loadtests' && parts.length <= 2) return { page: 'loadtests', runId: parts[1] ?? null };
   if (parts[0] === 'operations' && parts.length === 2) return { page: 'operation', id: parts[1]! };
   return { page: 'not-found', path };
 }
@@ -56,6 +59,7 @@ export const paths = {
   export: (name: string) => `#/clusters/${encodeURIComponent(name)}/export`,
   operation: (id: string) => `#/operations/${encodeURIComponent(id)}`,
   settings: () => '#/settings',
+  loadtests: (runId?: string | null) => (runId ? `#/loadtests/${encodeURIComponent(runId)}` : '#/loadtests'),
 };
 
 function subscribe(cb: () => void) {

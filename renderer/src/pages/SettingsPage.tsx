@@ -3,6 +3,7 @@ import { useAccess } from '../api/auth.ts';
 import { ShortcutList } from '../components/ShortcutsDialog.tsx';
 import { Card, Dot, ErrorNotice, Skeleton } from '../components/ui.tsx';
 import { useEngineInfo } from '../data/engine/queries.ts';
+import { useSecretStorage, useSetSecretStorage } from '../data/settings/queries.ts';
 import { useTheme } from '../lib/theme.ts';
 
 function Row({ label, children }: { label: string; children: ReactNode }) {
@@ -41,6 +42,43 @@ function ThemeCard() {
       <p className="muted small" id={`${id}-hint`}>
         Now showing the <strong>{theme}</strong> theme. Press <kbd>t</kbd> anywhere to toggle.
       </p>
+    </Card>
+  );
+}
+
+/** Where cluster secrets live: sealed with the system keyring (desktop app) or 0600 files, and why. */
+function SecretsCard() {
+  const info = useSecretStorage();
+  const set = useSetSecretStorage();
+  return (
+    <Card title="Secrets">
+      {info.isPending ? (
+        <Skeleton width="100%" height={48} />
+      ) : info.isError ? (
+        <ErrorNotice error={info.error} title="Cannot read how secrets are kept" compact />
+      ) : (
+        <>
+          <p className="small" data-testid="secrets-mode">
+            <Dot tone={info.data.mode === 'keyring' ? 'ok' : 'warn'} /> {info.data.mode === 'keyring' ? <strong>Sealed with the system keyring</strong> : <strong>0600 files</strong>}
+            {info.data.backend ? <span className="muted mono"> · {info.data.backend}</span> : null}
+          </p>
+          <p className="muted small" data-testid="secrets-note">
+            {info.data.note}
+          </p>
+          {info.data.keyringAvailable && (
+            <div className="btn-row">
+              <button type="button" className={`btn btn-sm${info.data.mode === 'keyring' ? ' btn-selected' : ''}`} disabled={set.isPending} onClick={() => set.mutate('keyring')}>
+                Keyring
+              </button>
+              <button type="button" className={`btn btn-sm${info.data.mode === 'file' ? ' btn-selected' : ''}`} disabled={set.isPending} onClick={() => set.mutate('file')}>
+                0600 files (shared with the CLI)
+              </button>
+            </div>
+          )}
+          {set.isError && <ErrorNotice error={set.error} title="Could not switch" compact />}
+          {set.data && <p className="muted small">{set.data.converted} cluster{set.data.converted === 1 ? '' : 's'} converted.</p>}
+        </>
+      )}
     </Card>
   );
 }
@@ -132,6 +170,7 @@ export default function SettingsPage() {
       <div className="settings-grid">
         <ThemeCard />
         <AccessCard />
+        <SecretsCard />
         <EngineCard />
         <Card title="Keyboard shortcuts" className="settings-wide">
           <ShortcutList />

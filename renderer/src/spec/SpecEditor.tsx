@@ -296,6 +296,8 @@ export function SpecEditor({ mode, yaml, onYamlChange, lockedName, clusters, too
                 {...fieldProps}
                 help={`Each API node keeps a pool: ${replicas} × pool must fit.`}
               />
+              <Field id="pgReplicas" {...fieldProps} help="Streaming read replicas (0-8), each with its own slot." />
+              <Field id="pgPool" {...fieldProps} help="Connections per API node and worker (DB_POOL_MAX)." />
             </div>
           </fieldset>
 

@@ -28,6 +28,8 @@ export const FIELDS = {
   pgDatabase: { path: ['postgres', 'database'], label: 'Database', kind: 'text', fallback: 'app' },
   pgUser: { path: ['postgres', 'user'], label: 'User', kind: 'text', fallback: 'app' },
   pgMaxConnections: { path: ['postgres', 'max_connections'], label: 'max_connections', kind: 'int', fallback: '100' },
+  pgReplicas: { path: ['postgres', 'replicas'], label: 'Replicas', kind: 'int', fallback: '0' },
+  pgPool: { path: ['postgres', 'pool'], label: 'Pool per node', kind: 'int', fallback: '10' },
 } as const satisfies Record<string, FieldDef>;
 
 export type FieldId = keyof typeof FIELDS;

@@ -1,5 +1,5 @@
 import { useCallback } from 'react';
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { OperationView } from '../../../../shared/api/index.ts';
 import { useApi } from '../../api/ApiContext.tsx';
 import { errorCode } from '../../lib/errors.ts';
@@ -48,5 +48,15 @@ export function useOperation(id: string | null | undefined) {
     enabled: !!id,
     refetchInterval: (q) => (q.state.data?.state === 'running' || q.state.status === 'error' ? 2_000 : false),
     retry: (count, err) => errorCode(err) !== 'NOT_FOUND' && count < 2,
+  });
+}
+
+/** Cancel a running operation; the `operation` events that follow show it winding down. */
+export function useCancelOperation() {
+  const api = useApi();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api['operations.cancel']({ id }),
+    onSuccess: (op) => qc.setQueryData<OperationView>(operationKeys.detail(op.id), op),
   });
 }

@@ -22,7 +22,7 @@ export default function ClusterPage({ name, tab }: { name: string; tab: ClusterT
   const Tab = current.Component;
 
   return (
-    <div className={`page${tab === 'spec' || tab === 'logs' || tab === 'metrics' || tab === 'upgrades' ? ' page-wide' : ''}`}>
+    <div className={`page${tab !== 'overview' && tab !== 'export' ? ' page-wide' : ''}`}>
       <nav className="crumbs" aria-label="Breadcrumb">
         <a href={paths.clusters()}>Clusters</a>
         <span aria-hidden="true">/</span>

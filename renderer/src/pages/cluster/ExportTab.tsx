@@ -3,6 +3,7 @@ import type { ExportBundle } from '../../../../shared/api/index.ts';
 import { Card, ErrorNotice, Skeleton } from '../../components/ui.tsx';
 import { useClusterExport } from '../../data/clusters/queries.ts';
 import { useScrapeConfig } from '../../data/metrics/queries.ts';
+import { saveFile } from '../../lib/download.ts';
 
 const FILES: { name: keyof ExportBundle; what: string; mime: string }[] = [
   { name: 'docker-compose.yml', what: 'The same services, network and volumes ScaleDeck runs.', mime: 'application/yaml' },
@@ -13,19 +14,6 @@ const FILES: { name: keyof ExportBundle; what: string; mime: string }[] = [
 /** Not part of the bundle: the Prometheus scrape config comes from the metrics service. */
 const PROMETHEUS = { name: 'prometheus.yml', what: 'A Prometheus scrape config for the API nodes’ /metrics, for your own Prometheus and Grafana.', mime: 'application/yaml' };
 type FileInfo = { name: string; what: string; mime: string };
-
-function save(filename: string, text: string, mime: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: `${mime};charset=utf-8` }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  a.rel = 'noopener';
-  a.style.display = 'none';
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 async function copy(text: string, fallbackEl: HTMLElement | null): Promise<boolean> {
   try {
@@ -75,7 +63,7 @@ function FilePanel({ file, text }: { file: FileInfo; text: string | undefined })
           >
             {copied === 'yes' ? '✓ Copied' : copied === 'no' ? 'Selected, press Ctrl+C' : 'Copy'}
           </button>
-          <button type="button" className="btn btn-sm" data-testid={`save-${file.name}`} disabled={text === undefined} onClick={() => save(file.name, text ?? '', file.mime)}>
+          <button type="button" className="btn btn-sm" data-testid={`save-${file.name}`} disabled={text === undefined} onClick={() => saveFile(file.name, text ?? '', file.mime)}>
             Save
           </button>
         </>

@@ -5,7 +5,7 @@ import { useCluster } from '../../data/clusters/queries.ts';
 import { useLiveMetrics, type LiveMetrics } from '../../data/metrics/live.ts';
 import type { Tone } from '../../lib/health.ts';
 import { AlertsPanel, RulesEditor } from './metrics/Alerts.tsx';
-import { axisStart, latest, MetricChart, Sparkline, type SeriesDef } from './metrics/MetricChart.tsx';
+import { axisStart, latest, MetricChart, perScope, scopesWith, Sparkline } from './metrics/MetricChart.tsx';
 import { formatClock, formatValue, PALETTE, serviceOrder } from './metrics/format.ts';
 
 const WINDOWS = [
@@ -13,19 +13,6 @@ const WINDOWS = [
   { ms: 300_000, label: '5 m' },
   { ms: 900_000, label: '15 m' },
 ];
-
-function scopesWith(m: LiveMetrics, metric: string, filter: (scope: string) => boolean = () => true): string[] {
-  const out: string[] = [];
-  for (const key of m.series.keys()) {
-    const i = key.lastIndexOf(':');
-    if (key.slice(i + 1) === metric && filter(key.slice(0, i))) out.push(key.slice(0, i));
-  }
-  return out.sort(serviceOrder);
-}
-
-function perScope(scopes: string[], metric: string): SeriesDef[] {
-  return scopes.map((s, i) => ({ key: `${s}:${metric}`, label: s, color: PALETTE[i % PALETTE.length]! }));
-}
 
 const sourceTone: Record<SourceStatus['state'], Tone> = { up: 'ok', down: 'bad', stale: 'warn', starting: 'idle' };
 const toneRank: Record<Tone, number> = { bad: 4, warn: 3, idle: 2, info: 1, ok: 0 };

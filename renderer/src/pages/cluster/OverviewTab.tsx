@@ -8,6 +8,7 @@ import { Card, ErrorNotice, Skeleton } from '../../components/ui.tsx';
 import { useCluster } from '../../data/clusters/queries.ts';
 import { recentlyStarted, useClusterOperations, useOperation } from '../../data/operations/queries.ts';
 import { errorCode } from '../../lib/errors.ts';
+import { DatabasePanel } from './DatabasePanel.tsx';
 
 function Facts({ cluster }: { cluster: Detail }) {
   const spec = cluster.spec;
@@ -91,6 +92,12 @@ export default function OverviewTab({ name }: { name: string }) {
           <p className="muted">No operations have run on this cluster from this ScaleDeck yet.</p>
         )}
       </Card>
+
+      {!notFound && c?.spec && (
+        <Card title="Database" actions={<span className="muted small">refreshes every 2 s</span>}>
+          <DatabasePanel cluster={name} onStarted={setStartedOp} />
+        </Card>
+      )}
 
       {!notFound && (
         <Card title="Containers" actions={c && <span className="muted small">refreshes every 3 s</span>}>

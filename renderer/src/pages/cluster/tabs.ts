@@ -3,7 +3,7 @@ import type { ClusterTab } from '../../lib/router.ts';
 
 /**
  * The tabs of a cluster page, in order. Each loads on demand (its own chunk); hovering a tab
- * starts the download. A future tab (Metrics, Load test) is one entry here plus its id
+ * starts the download. A new tab is one entry here plus its id
  * in CLUSTER_TABS (lib/router.ts).
  */
 export interface TabProps {
@@ -20,9 +20,10 @@ const DEFS: TabDef[] = [
   { id: 'overview', label: 'Overview', load: () => import('./OverviewTab.tsx') },
   { id: 'metrics', label: 'Metrics', load: () => import('./MetricsTab.tsx') },
   { id: 'logs', label: 'Logs', load: () => import('./LogsTab.tsx') },
+  { id: 'loadtest', label: 'Load test', load: () => import('./LoadTestTab.tsx') },
+  { id: 'upgrades', label: 'Upgrades', load: () => import('./UpgradesTab.tsx') },
   { id: 'export', label: 'Export', load: () => import('./ExportTab.tsx') },
   { id: 'spec', label: 'Spec', load: () => import('./SpecTab.tsx') },
-  { id: 'upgrades', label: 'Upgrades', load: () => import('./UpgradesTab.tsx') },
 ];
 
 export const TABS: (TabDef & { Component: LazyExoticComponent<ComponentType<TabProps>> })[] = DEFS.map((d) => ({ ...d, Component: lazy(d.load) }));

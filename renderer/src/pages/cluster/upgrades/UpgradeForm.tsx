@@ -1,5 +1,6 @@
-import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import type { ClusterDetail, UpgradeRecord, UpgradeRequest } from '../../../../../shared/api/index.ts';
+import { Field } from '../../../components/Field.tsx';
 import { ErrorNotice } from '../../../components/ui.tsx';
 import { useStartUpgrade } from '../../../data/upgrades/queries.ts';
 import { batchSize, currentImage, ENV_KEY_RE, IMAGE_RE, nodeColors, STRATEGY_TEXT, type Strategy } from './model.ts';
@@ -14,32 +15,6 @@ let envSeq = 0;
 const newRow = (): EnvRow => ({ id: ++envSeq, key: '', value: '' });
 
 const PROBE_MAX = 2000;
-
-function Field({
-  id,
-  label,
-  error,
-  help,
-  children,
-}: {
-  id: string;
-  label: string;
-  error?: string | null;
-  help?: ReactNode;
-  children: ReactNode;
-}) {
-  return (
-    <div className="field">
-      <label className="field-label" htmlFor={id}>
-        {label}
-      </label>
-      {children}
-      <p className={`field-msg${error ? ' error' : ''}`} id={`${id}-msg`}>
-        {error ?? help ?? '\u00a0'}
-      </p>
-    </div>
-  );
-}
 
 /**
  * Start an upgrade: the new image (prefilled with the one that runs), environment additions, the
