@@ -15,6 +15,7 @@ const NewClusterPage = lazy(() => import('./pages/NewClusterPage.tsx'));
 const OperationPage = lazy(() => import('./pages/OperationPage.tsx'));
 const SettingsPage = lazy(() => import('./pages/SettingsPage.tsx'));
 const LoadTestsPage = lazy(() => import('./pages/LoadTestsPage.tsx'));
+const HostsPage = lazy(() => import('./pages/HostsPage.tsx'));
 
 function PageFallback() {
   return (
@@ -42,6 +43,8 @@ function titleOf(route: Route): string {
       return 'Settings · ScaleDeck';
     case 'loadtests':
       return 'Load tests · ScaleDeck';
+    case 'hosts':
+      return 'Hosts · ScaleDeck';
     default:
       return 'ScaleDeck';
   }
@@ -61,6 +64,8 @@ function Page({ route }: { route: Route }) {
       return <SettingsPage />;
     case 'loadtests':
       return <LoadTestsPage runId={route.runId} />;
+    case 'hosts':
+      return <HostsPage />;
     default:
       return (
         <div className="page">
@@ -84,6 +89,7 @@ export function App() {
   useShortcut('g s', () => navigate(paths.settings()));
   useShortcut('g n', () => navigate(paths.newCluster()));
   useShortcut('g l', () => navigate(paths.loadtests()));
+  useShortcut('g h', () => navigate(paths.hosts()));
   useShortcut('t', toggle);
   useShortcut('?', () => setShortcutsOpen(true));
 

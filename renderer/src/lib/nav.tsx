@@ -32,6 +32,19 @@ export const SECTIONS: Section[] = [
     ),
   },
   {
+    id: 'hosts',
+    label: 'Hosts',
+    href: paths.hosts(),
+    match: (r) => r.page === 'hosts',
+    icon: (
+      <svg className="nav-icon" viewBox="0 0 16 16" aria-hidden="true">
+        <rect x="2" y="2.5" width="12" height="4.5" rx="1" />
+        <rect x="2" y="9" width="12" height="4.5" rx="1" />
+        <path d="M4.5 4.75h.01M4.5 11.25h.01" />
+      </svg>
+    ),
+  },
+  {
     id: 'loadtests',
     label: 'Load tests',
     href: paths.loadtests(),

@@ -6,6 +6,7 @@ import { useSyncExternalStore } from 'react';
  *   #/new · #/new/<preset>          the spec editor for a new cluster
  *   #/clusters/<name>[/<tab>]       a cluster (tab: overview, metrics, logs, loadtest, upgrades, export, spec; default overview)
  *   #/loadtests[/<runId>]           every load test run (one opened)
+ *   #/hosts                         SSH hosts
  *   #/operations/<id>               one operation
  *   #/settings                      settings
  * A new top-level section (hosts, load tests, upgrades…) adds a Route variant here, an entry in
@@ -21,6 +22,7 @@ export type Route =
   | { page: 'cluster'; name: string; tab: ClusterTab }
   | { page: 'operation'; id: string }
   | { page: 'loadtests'; runId: string | null }
+  | { page: 'hosts' }
   | { page: 'settings' }
   | { page: 'not-found'; path: string };
 
@@ -45,6 +47,7 @@ export function parseHash(hash: string): Route {
   }
   if (parts[0] === 'new' && parts.length <= 2) return { page: 'new-cluster', preset: parts[1] ?? null };
   if (parts[0] === 'settings' && parts.length === 1) return { page: 'settings' };
+  if (parts[0] === 'hosts' && parts.length === 1) return { page: 'hosts' };
   if (parts[0] === 'loadtests' && parts.length <= 2) return { page: 'loadtests', runId: parts[1] ?? null };
   if (parts[0] === 'operations' && parts.length === 2) return { page: 'operation', id: parts[1]! };
   return { page: 'not-found', path };
@@ -59,6 +62,7 @@ export const paths = {
   export: (name: string) => `#/clusters/${encodeURIComponent(name)}/export`,
   operation: (id: string) => `#/operations/${encodeURIComponent(id)}`,
   settings: () => '#/settings',
+  hosts: () => '#/hosts',
   loadtests: (runId?: string | null) => (runId ? `#/loadtests/${encodeURIComponent(runId)}` : '#/loadtests'),
 };
 
