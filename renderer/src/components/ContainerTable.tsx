@@ -4,13 +4,16 @@ import { shortImage } from '../lib/format.ts';
 import { Dot, Skeleton } from './ui.tsx';
 
 export function ContainerTable({ containers }: { containers: ContainerView[] | undefined }) {
-  const rows = containers ? sortContainers(containers) : undefined;
+  // Spread over hosts: a Host column, rows grouped by host (local first).
+  const multiHost = !!containers?.some((c) => c.host);
+  const rows = containers ? (multiHost ? sortContainers(containers).sort((a, b) => (a.host ?? '').localeCompare(b.host ?? '')) : sortContainers(containers)) : undefined;
   return (
     <div className="table-wrap">
       <table className="table" data-testid="container-table">
         <thead>
           <tr>
             <th>Service</th>
+            {multiHost && <th>Host</th>}
             <th>Container</th>
             <th>Image</th>
             <th>State</th>
@@ -40,6 +43,7 @@ export function ContainerTable({ containers }: { containers: ContainerView[] | u
           {rows?.map((c) => (
             <tr key={c.id || c.name} data-testid={`container-row-${c.service}`}>
               <td className="mono strong">{c.service}</td>
+              {multiHost && <td className="mono">{c.host ?? 'local'}</td>}
               <td className="mono muted">{c.name}</td>
               <td className="mono truncate-cell" title={c.image}>
                 {shortImage(c.image)}

@@ -16,7 +16,7 @@ const HEALTH_TEXT: Record<NodeHealth, string> = {
   missing: 'not created',
 };
 
-function Node({ slot, caption, wide }: { slot: NodeSlot; caption?: string; wide?: boolean }) {
+function Node({ slot, caption, wide, showHost }: { slot: NodeSlot; caption?: string; wide?: boolean; showHost?: boolean }) {
   const c = slot.container;
   const health = nodeHealth(c);
   const tone = healthTone[health];
@@ -31,6 +31,11 @@ function Node({ slot, caption, wide }: { slot: NodeSlot; caption?: string; wide?
       <div className="node-head">
         <span className={`dot tone-${tone}${health === 'starting' ? ' pulse' : ''}`} aria-hidden="true" />
         <span className="node-name mono truncate">{slot.service}</span>
+        {showHost && (
+          <span className="node-host mono" title="The host it runs on">
+            @{c?.host ?? 'local'}
+          </span>
+        )}
       </div>
       <div className="node-sub">
         <span className="node-health">{c?.health === 'none' && health === 'healthy' ? 'running' : HEALTH_TEXT[health]}</span>
@@ -83,6 +88,13 @@ export function Topology({ cluster }: { cluster: ClusterDetail }) {
   const algorithm = spec?.balancer.algorithm.replace('_', ' ');
   const port = spec?.balancer.port;
   const cols = Math.max(1, data.length);
+  // A cluster spread over hosts: every box names its host, and API nodes are grouped by host.
+  const multiHost = containers.some((c) => c.host);
+  const apiByHost = new Map<string, NodeSlot[]>();
+  for (const s of api) {
+    const h = s.container?.host ?? (s.container ? 'local' : 'not placed yet');
+    apiByHost.set(h, [...(apiByHost.get(h) ?? []), s]);
+  }
 
   const caption = (s: NodeSlot) => {
     if (s.role === 'redis') return 'cache · sessions';
@@ -107,6 +119,7 @@ export function Topology({ cluster }: { cluster: ClusterDetail }) {
         <Node
           slot={balancer}
           wide
+          showHost={multiHost}
           caption={[algorithm, port ? `${spec?.balancer.bind ?? '127.0.0.1'}:${port}` : null].filter(Boolean).join(' · ') || 'NGINX'}
         />
       </div>
@@ -122,12 +135,27 @@ export function Topology({ cluster }: { cluster: ClusterDetail }) {
             {apiUp}/{api.length} up · stateless, interchangeable
           </span>
         </div>
-        <div className="topo-api">
-          {api.map((s) => (
-            <Node key={s.service} slot={s} />
-          ))}
-          {api.length === 0 && <p className="muted small">No API nodes.</p>}
-        </div>
+        {multiHost ? (
+          <div className="topo-hosts">
+            {[...apiByHost].map(([host, slots]) => (
+              <div className="topo-host" key={host} data-testid={`topo-host-${host}`}>
+                <div className="topo-host-label mono">{host}</div>
+                <div className="topo-api">
+                  {slots.map((s) => (
+                    <Node key={s.service} slot={s} />
+                  ))}
+                </div>
+              </div>
+            ))}
+          </div>
+        ) : (
+          <div className="topo-api">
+            {api.map((s) => (
+              <Node key={s.service} slot={s} />
+            ))}
+            {api.length === 0 && <p className="muted small">No API nodes.</p>}
+          </div>
+        )}
       </div>
 
       {data.length > 0 && (
@@ -139,7 +167,7 @@ export function Topology({ cluster }: { cluster: ClusterDetail }) {
           <div className="topo-data" style={{ gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))` }}>
             {data.map((s) => (
               <div className="topo-data-cell" key={s.service}>
-                <Node slot={s} caption={caption(s)} />
+                <Node slot={s} caption={caption(s)} showHost={multiHost} />
               </div>
             ))}
           </div>
