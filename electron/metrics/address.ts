@@ -19,6 +19,8 @@ export interface MetricsTarget {
 export interface AddressResolver {
   resolveAddress(target: MetricsTarget, port: number): Promise<string>;
   invalidate?(target: MetricsTarget): void;
+  /** Release what the resolver holds open (tunnels); it stays usable. */
+  close?(): void;
 }
 
 export function splitHostPort(address: string): { host: string; port: number } {
@@ -31,8 +33,9 @@ export function splitHostPort(address: string): { host: string; port: number } {
 export class BridgeNetworkResolver implements AddressResolver {
   private readonly cache = new Map<string, string>();
 
+  /** `engine` may be a getter (a remote host's engine, connected on first use). */
   constructor(
-    private readonly engine: EngineClient,
+    private readonly engine: EngineClient | (() => Promise<EngineClient>),
     private readonly network: string,
   ) {}
 
@@ -43,7 +46,8 @@ export class BridgeNetworkResolver implements AddressResolver {
   async resolveAddress(target: MetricsTarget, port: number): Promise<string> {
     let ip = this.cache.get(target.id);
     if (!ip) {
-      const info = await this.engine.inspect(target.id);
+      const engine = typeof this.engine === 'function' ? await this.engine() : this.engine;
+      const info = await engine.inspect(target.id);
       if (!info) throw new Error(`container ${target.name} is gone`);
       if (!info.State?.Running) throw new Error(`container ${target.name} is not running`);
       const nets = info.NetworkSettings?.Networks ?? {};

@@ -1,5 +1,5 @@
 import { LABEL } from '../../shared/labels.ts';
-import type { EngineClient } from '../docker/client.ts';
+import type { ContainerSummary, EngineClient } from '../docker/client.ts';
 import { type AddressResolver, BridgeNetworkResolver, type MetricsTarget } from './address.ts';
 import { AlertEngine, DEFAULT_RULES, validateRules } from './alerts.ts';
 import { ApiCollector, type ApiCollectorOptions, type ApiInterval } from './collectors/api.ts';
@@ -12,7 +12,21 @@ import { SeriesStore, type SeriesStoreOptions } from './series.ts';
 import { type Collector, type CollectorTiming, SourceTracker, timing as makeTiming, withTimeout } from './source.ts';
 import type { AlertEvent, AlertRule, MetricsBatch, MetricsSnapshot, Point, SeriesKey, SeriesView, ServiceInfo, SourceKind, SourceStatus } from './types.ts';
 
+/** One engine a cluster placed on hosts uses (`local`, or a remote host over SSH). */
+export interface MetricsHost {
+  name: string;
+  /** The host's engine; rejects (naming the host) while it cannot be reached. */
+  engine: () => Promise<EngineClient>;
+  /** How collectors reach its containers' ports (a remote host: tunnels over its SSH connection). */
+  resolver: AddressResolver;
+  /** Put before errors of its sources that do not name the host (e.g. `host web1 (lab@h:22)`). */
+  label?: string;
+  /** How to open its containers' stats streams (default: its engine's). */
+  statsSource?: StatsSource;
+}
+
 export interface MetricsHubOptions {
+  /** The local engine (the only one followed unless `hosts` is given). */
   engine: EngineClient;
   cluster: string;
   /** Default collector interval (1000 ms). */
@@ -40,9 +54,27 @@ export interface MetricsHubOptions {
   hostMemBytes?: number;
   /** Where internal errors go (they never escape the hub). */
   log?: (message: string) => void;
+  /**
+   * A cluster placed on hosts: follow every engine it uses. Containers are listed on each, their
+   * stats streams opened on their own engine and their ports reached through their host's
+   * resolver; services and sources carry the host's name. Without it only `engine` is followed.
+   */
+  hosts?: MetricsHost[];
+}
+
+interface HostState {
+  name: string;
+  engine: () => Promise<EngineClient>;
+  resolver: AddressResolver;
+  label?: string;
+  statsSource: StatsSource;
+  tracker: SourceTracker;
+  memBytes?: number;
+  memAsked: boolean;
 }
 
 interface ServiceEntry {
+  host: HostState;
   info: ServiceInfo;
   target: MetricsTarget;
   collectors: Collector[];
@@ -64,10 +96,10 @@ export class MetricsHub {
   private readonly opts: MetricsHubOptions;
   private readonly store: SeriesStore;
   private readonly alerts: AlertEngine;
-  private readonly resolver: AddressResolver;
-  private readonly statsSource: StatsSource;
   private readonly services = new Map<string, ServiceEntry>();
-  private readonly engineTracker: SourceTracker;
+  /** The engines followed: the local one, or every host of a cluster placed on hosts. */
+  private readonly hosts: HostState[];
+  private readonly multiHost: boolean;
   private readonly subscribers = new Set<Subscriber>();
   private pending = new Map<SeriesKey, Point[]>();
   private pendingAlerts: AlertEvent[] = [];
@@ -78,7 +110,6 @@ export class MetricsHub {
   private discoverTimer: NodeJS.Timeout | null = null;
   private discovering: Promise<void> | null = null;
   private running = false;
-  private hostMemBytes?: number;
   readonly intervalMs: number;
 
   constructor(opts: MetricsHubOptions) {
@@ -88,13 +119,50 @@ export class MetricsHub {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.store = new SeriesStore({ resolutionMs: this.intervalMs, ...opts.store });
     this.alerts = new AlertEngine(opts.rules ?? DEFAULT_RULES, { staleMs: Math.max(3000, 3 * this.intervalMs) });
-    this.resolver = opts.resolver ?? BridgeNetworkResolver.forCluster(opts.engine, opts.cluster);
-    this.statsSource = opts.statsSource ?? {
-      openStatsStream: (id, signal) =>
-        this.engine.docker.getContainer(id).stats({ stream: true, abortSignal: signal } as { stream: true }) as Promise<NodeJS.ReadableStream>,
-    };
-    this.engineTracker = new SourceTracker('cluster', 'engine', Math.max(10_000, 3 * (opts.discoverMs ?? 3000)));
-    this.hostMemBytes = opts.hostMemBytes;
+    const engineStale = Math.max(10_000, 3 * (opts.discoverMs ?? 3000));
+    const streamsOf = (engine: () => Promise<EngineClient>): StatsSource => ({
+      openStatsStream: async (id, signal) =>
+        (await engine()).docker.getContainer(id).stats({ stream: true, abortSignal: signal } as { stream: true }) as Promise<NodeJS.ReadableStream>,
+    });
+    this.multiHost = !!opts.hosts?.length;
+    if (opts.hosts?.length) {
+      this.hosts = opts.hosts.map((h) => ({
+        name: h.name,
+        engine: h.engine,
+        resolver: h.resolver,
+        label: h.label,
+        statsSource: h.statsSource ?? streamsOf(h.engine),
+        // The local engine keeps its source id; a remote one is `cluster@<host>:engine`.
+        tracker: new SourceTracker(h.label ? `cluster@${h.name}` : 'cluster', 'engine', engineStale).onHost(h.name, h.label),
+        memBytes: h.label ? undefined : opts.hostMemBytes,
+        memAsked: false,
+      }));
+    } else {
+      const engine = async () => this.engine;
+      this.hosts = [
+        {
+          name: 'local',
+          engine,
+          resolver: opts.resolver ?? BridgeNetworkResolver.forCluster(opts.engine, opts.cluster),
+          statsSource: opts.statsSource ?? streamsOf(engine),
+          tracker: new SourceTracker('cluster', 'engine', engineStale),
+          memBytes: opts.hostMemBytes,
+          memAsked: false,
+        },
+      ];
+    }
+  }
+
+  /** Host memory (for the memory % of containers without a limit), asked once per engine. */
+  private async askMemory(h: HostState, engine: EngineClient): Promise<void> {
+    if (h.memBytes !== undefined || h.memAsked) return;
+    h.memAsked = true;
+    try {
+      const info = (await withTimeout(5000, () => engine.docker.info())) as { MemTotal?: number };
+      if (info?.MemTotal) h.memBytes = info.MemTotal;
+    } catch {
+      /* memory % falls back to the limit docker reports */
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -104,14 +172,8 @@ export class MetricsHub {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    if (this.hostMemBytes === undefined) {
-      try {
-        const info = (await withTimeout(5000, () => this.engine.docker.info())) as { MemTotal?: number };
-        if (info?.MemTotal) this.hostMemBytes = info.MemTotal;
-      } catch {
-        /* memory % falls back to the limit docker reports */
-      }
-    }
+    // Remote hosts are asked when first listed (one that is down must not hold up the start).
+    if (!this.multiHost) await this.askMemory(this.hosts[0]!, this.engine);
     await this.discover();
     if (!this.running) return;
     this.batchTimer = setInterval(() => {
@@ -137,6 +199,7 @@ export class MetricsHub {
       s.collectors = [];
       s.running = false; // a later start() makes fresh collectors
     }
+    for (const h of this.hosts) h.resolver.close?.(); // tunnels to remote containers
   }
 
   get isRunning(): boolean {
@@ -162,17 +225,31 @@ export class MetricsHub {
     return this.discovering;
   }
 
-  private async discoverOnce(): Promise<void> {
-    let list: Awaited<ReturnType<EngineClient['listContainers']>>;
+  /** One engine's containers of the cluster, or null (its source marked down) when it cannot be listed. */
+  private async listOn(h: HostState): Promise<ContainerSummary[] | null> {
     const t0 = performance.now();
     try {
-      list = await withTimeout(10_000, () => this.engine.listContainers(this.cluster));
-      this.engineTracker.ok(Date.now(), performance.now() - t0);
+      const list = await withTimeout(10_000, async () => {
+        const engine = await h.engine();
+        if (this.multiHost) await this.askMemory(h, engine);
+        return engine.listContainers(this.cluster);
+      });
+      h.tracker.ok(Date.now(), performance.now() - t0);
+      return list;
     } catch (err) {
-      this.engineTracker.fail(Date.now(), err);
-      return;
+      h.tracker.fail(Date.now(), err);
+      return null;
     }
-    if (!this.running) return;
+  }
+
+  private async discoverOnce(): Promise<void> {
+    // Every engine at once: a host that is down costs its own timeout, not the others'.
+    const lists = await Promise.all(this.hosts.map(async (h) => ({ h, list: await this.listOn(h) })));
+    const listed = lists.filter((l): l is { h: HostState; list: ContainerSummary[] } => l.list !== null);
+    if (listed.length === 0 || !this.running) return;
+    const list = listed.flatMap(({ h, list }) => list.map((c) => ({ ...c, host: h })));
+    // Containers of a host that could not be listed stay as they are (their collectors report it).
+    const unlisted = new Set(lists.filter((l) => l.list === null).map((l) => l.h));
     // Running containers claim their service key first (an old stopped copy must not shadow it).
     list.sort((a, b) => Number(b.state === 'running') - Number(a.state === 'running') || a.name.localeCompare(b.name));
     const seen = new Set<string>();
@@ -183,17 +260,18 @@ export class MetricsHub {
       if (seen.has(scope)) scope = `${scope}-${c.id.slice(0, 6)}`;
       seen.add(scope);
       const info: ServiceInfo = { service: scope, role: c.labels[LABEL.role] ?? 'unknown', containerId: c.id, containerName: c.name, state: c.state };
+      if (this.multiHost) info.host = c.host.name;
       const running = c.state === 'running';
       let entry = this.services.get(scope);
-      if (entry && entry.info.containerId !== c.id) {
+      if (entry && (entry.info.containerId !== c.id || entry.host !== c.host)) {
         // Recreated under the same service key: start over.
         await this.stopEntry(entry);
-        this.resolver.invalidate?.(entry.target);
+        entry.host.resolver.invalidate?.(entry.target);
         this.services.delete(scope);
         entry = undefined;
       }
       if (!entry) {
-        entry = { info, target: { id: c.id, name: c.name, service: scope, role: info.role }, collectors: [], running: false };
+        entry = { host: c.host, info, target: { id: c.id, name: c.name, service: scope, role: info.role }, collectors: [], running: false };
         this.services.set(scope, entry);
         this.servicesDirty = true;
       }
@@ -203,8 +281,8 @@ export class MetricsHub {
       }
       if (running && !entry.running) {
         await this.stopEntry(entry);
-        this.resolver.invalidate?.(entry.target);
-        entry.collectors = this.makeCollectors(entry.target);
+        entry.host.resolver.invalidate?.(entry.target);
+        entry.collectors = this.makeCollectors(entry);
         entry.running = true;
         for (const col of entry.collectors) col.start();
       } else if (!running && entry.running) {
@@ -212,13 +290,14 @@ export class MetricsHub {
         await this.stopEntry(entry);
         for (const col of entry.collectors) col.tracker.down(`container is ${c.state}`);
       } else if (!running && entry.collectors.length === 0) {
-        entry.collectors = this.makeCollectors(entry.target);
+        entry.collectors = this.makeCollectors(entry);
         for (const col of entry.collectors) col.tracker.down(`container is ${c.state}`);
       }
     }
     for (const [scope, entry] of this.services) {
-      if (seen.has(scope)) continue;
+      if (seen.has(scope) || unlisted.has(entry.host)) continue;
       await this.stopEntry(entry);
+      entry.host.resolver.invalidate?.(entry.target); // its tunnels, if any
       this.services.delete(scope);
       this.servicesDirty = true;
     }
@@ -228,26 +307,29 @@ export class MetricsHub {
     await Promise.all(entry.collectors.map((c) => c.stop()));
   }
 
-  private makeCollectors(target: MetricsTarget): Collector[] {
+  private makeCollectors(entry: ServiceEntry): Collector[] {
     const o = this.opts;
+    const { target, host } = entry;
+    const resolver = host.resolver;
     const t = (kind: SourceKind) => makeTiming(o.intervals?.[kind] ?? this.intervalMs, o.timing);
     const sink = this.sink;
-    const stats = new StatsStreamCollector(target, this.statsSource, t('stats'), sink, this.hostMemBytes);
+    const stats = new StatsStreamCollector(target, host.statsSource, t('stats'), sink, host.memBytes);
     const out: Collector[] = [stats];
     switch (target.role) {
       case 'balancer':
-        out.push(new NginxCollector(target, this.resolver, t('nginx'), sink, o.nginx?.port, o.nginx?.path));
+        out.push(new NginxCollector(target, resolver, t('nginx'), sink, o.nginx?.port, o.nginx?.path));
         break;
       case 'api':
-        out.push(new ApiCollector(target, this.resolver, t('api'), sink, o.api));
+        out.push(new ApiCollector(target, resolver, t('api'), sink, o.api));
         break;
       case 'redis':
-        out.push(new RedisCollector(target, this.resolver, t('redis'), sink, o.redis?.port, o.redis?.password));
+        out.push(new RedisCollector(target, resolver, t('redis'), sink, o.redis?.port, o.redis?.password));
         break;
       case 'postgres':
-        out.push(new PostgresCollector(target, this.resolver, t('postgres'), sink, o.postgres, o.postgres?.port));
+        out.push(new PostgresCollector(target, resolver, t('postgres'), sink, o.postgres, o.postgres?.port));
         break;
     }
+    if (this.multiHost) for (const c of out) c.tracker.onHost(host.name, host.label);
     return out;
   }
 
@@ -362,7 +444,7 @@ export class MetricsHub {
   }
 
   sourceStatuses(now = Date.now()): SourceStatus[] {
-    const out = [this.engineTracker.snapshot(now)];
+    const out = this.hosts.map((h) => h.tracker.snapshot(now));
     for (const s of this.services.values()) for (const c of s.collectors) out.push(c.tracker.snapshot(now));
     return out;
   }

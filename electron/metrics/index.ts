@@ -1,5 +1,6 @@
 export * from './types.ts';
-export { MetricsHub, type MetricsHubOptions } from './hub.ts';
+export { MetricsHub, type MetricsHost, type MetricsHubOptions } from './hub.ts';
+export { TunnelResolver, type TunnelResolverOptions } from './tunnel.ts';
 export { AlertEngine, DEFAULT_RULES, RuleValidationError, validateRules } from './alerts.ts';
 export { prometheusScrapeConfig, type ScrapeConfigInput, type ScrapeConfigOptions } from './scrape-config.ts';
 export { BridgeNetworkResolver, StaticResolver, type AddressResolver, type MetricsTarget } from './address.ts';

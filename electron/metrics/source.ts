@@ -71,6 +71,7 @@ export function withTimeout<T>(ms: number, fn: (signal: AbortSignal) => Promise<
 /** Status bookkeeping of one source. */
 export class SourceTracker {
   private status: SourceStatus;
+  private hostLabel?: string;
 
   constructor(
     service: string,
@@ -82,6 +83,22 @@ export class SourceTracker {
 
   get id(): string {
     return this.status.id;
+  }
+
+  /**
+   * The source is on a host (a cluster placed on hosts): its status says which, and with `label`
+   * (remote hosts) every error names the host unless it already does.
+   */
+  onHost(host: string, label?: string): this {
+    this.status.host = host;
+    this.hostLabel = label;
+    return this;
+  }
+
+  private named(message: string): string {
+    const h = this.status.host;
+    if (!this.hostLabel || !h || message.includes(`host ${h}`)) return message;
+    return `${this.hostLabel}: ${message}`;
   }
 
   ok(now: number, latencyMs?: number): void {
@@ -100,7 +117,7 @@ export class SourceTracker {
     s.state = 'down';
     s.lastAttemptAt = now;
     s.failures++;
-    s.error = typeof err === 'string' ? err : errorMessage(err);
+    s.error = this.named(typeof err === 'string' ? err : errorMessage(err));
     if (nextRetryAt !== undefined) s.nextRetryAt = nextRetryAt;
     else delete s.nextRetryAt;
   }
@@ -108,7 +125,7 @@ export class SourceTracker {
   /** Mark down without counting an attempt (e.g. the container stopped). */
   down(reason: string): void {
     this.status.state = 'down';
-    this.status.error = reason;
+    this.status.error = this.named(reason);
     delete this.status.nextRetryAt;
   }
 

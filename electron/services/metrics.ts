@@ -2,7 +2,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScaleDeckError } from '../../shared/api/errors.ts';
 import type { AlertRule, MetricsSnapshot } from '../../shared/metrics/types.ts';
-import { DEFAULT_RULES, MetricsRegistry, prometheusScrapeConfig, RuleValidationError, type MetricsHub } from '../metrics/index.ts';
+import { hostsOf, LOCAL, usesHosts } from '../../shared/generate/placement.ts';
+import { names } from '../../shared/labels.ts';
+import { BridgeNetworkResolver, DEFAULT_RULES, MetricsRegistry, prometheusScrapeConfig, RuleValidationError, TunnelResolver, type MetricsHost, type MetricsHub } from '../metrics/index.ts';
+import { describeHost } from '../ssh/pool.ts';
 import type { ScaleDeck } from './scaledeck.ts';
 
 /**
@@ -24,6 +27,7 @@ export class MetricsService {
       const spec = this.app.storedSpec(cluster);
       return {
         engine: this.app.engine,
+        hosts: usesHosts(spec) ? this.hostsOf(cluster, hostsOf(spec)) : undefined,
         cluster,
         api: { port: spec.api.port },
         postgres: { user: 'postgres', password: this.app.workspace.peekSecrets(cluster).POSTGRES_PASSWORD, database: spec.postgres.database },
@@ -33,6 +37,37 @@ export class MetricsService {
     });
     this.sweeper = setInterval(() => void this.sweep(), 15_000);
     this.sweeper.unref();
+  }
+
+  /**
+   * Every engine of a cluster placed on hosts. A remote host's engine is the pooled one over its
+   * SSH connection; its containers' ports are reached through tunnels on that same connection.
+   */
+  private hostsOf(cluster: string, placed: string[]): MetricsHost[] {
+    const network = names.network(cluster);
+    const local = async () => this.app.engine;
+    return [...new Set([LOCAL, ...placed])].map((name): MetricsHost => {
+      if (name === LOCAL) return { name, engine: local, resolver: new BridgeNetworkResolver(this.app.engine, network) };
+      const hosts = this.app.hosts();
+      const engine = () => hosts.engine(name);
+      const connection = () => hosts.connection(name);
+      let label = `host ${name}`;
+      try {
+        label = describeHost(hosts.store.get(name));
+      } catch {
+        /* removed since: its sources say "host <name>: ..." */
+      }
+      return {
+        name,
+        label,
+        engine,
+        resolver: new TunnelResolver({
+          inner: new BridgeNetworkResolver(engine, network),
+          forward: async (ip, port) => (await connection()).forwardTcp(ip, port),
+          check: async () => void (await connection()),
+        }),
+      };
+    });
   }
 
   private rulesPath(cluster: string): string {

@@ -52,6 +52,17 @@ export class SshConnection {
     });
   }
 
+  /** A channel to a TCP address as seen from the host (e.g. a container's bridge IP there). */
+  forwardTcp(address: string, port: number): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      try {
+        this.client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+      } catch (err) {
+        reject(err as Error);
+      }
+    });
+  }
+
   execStream(cmd: string): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
       try {

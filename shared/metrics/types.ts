@@ -43,6 +43,8 @@ export interface SourceStatus {
   nextRetryAt?: number;
   /** Duration of the last successful scrape. */
   latencyMs?: number;
+  /** The host the source is on (only for clusters placed on hosts: `local` or a host name). */
+  host?: string;
 }
 
 export interface ServiceInfo {
@@ -54,6 +56,8 @@ export interface ServiceInfo {
   state: string;
   /** Memory limit the container runs with (docker stats' limit: host memory when none is set). */
   memLimitBytes?: number;
+  /** The host whose engine runs the container (only for clusters placed on hosts). */
+  host?: string;
 }
 
 export interface SeriesView {
