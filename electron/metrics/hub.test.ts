@@ -199,4 +199,106 @@ describe('MetricsHub', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(hub.sourceStatuses().find((x) => x.id === 'api-1:api')!.state).toBe('up');
   }, 10_000);
+
+  it('follows every engine of a cluster placed on hosts; a host that goes down marks its sources down naming it, and the others go on', async () => {
+    let web1Up = true;
+    let nRemote = 0;
+    let nLocal = 0;
+    const remoteApi = await serve(() => histogram((nRemote += 10), 0));
+    const localApi = await serve(() => histogram((nLocal += 10), 0));
+    const hostDown = () => new Error('host web1 (lab@10.0.0.1:22): cannot connect (ECONNREFUSED)');
+    const local = { listContainers: async () => [container('api-1', 'api')], docker: { info: async () => ({ MemTotal: 1e9 }) } } as unknown as EngineClient;
+    const web1 = {
+      listContainers: async () => {
+        if (!web1Up) throw hostDown();
+        return [container('api-2', 'api')];
+      },
+      docker: { info: async () => ({ MemTotal: 4e9 }) },
+    } as unknown as EngineClient;
+    const streams = new Map<string, PassThrough[]>();
+    const statsSource = (up: () => boolean) => ({
+      openStatsStream: async (id: string) => {
+        if (!up()) throw hostDown();
+        const st = new PassThrough();
+        streams.set(id, [...(streams.get(id) ?? []), st]);
+        return st;
+      },
+    });
+    // A remote resolver that, like the SSH tunnel's, refuses while the host is unreachable.
+    const remoteResolver = new StaticResolver({ 'api-2': remoteApi });
+    const hub = new MetricsHub({
+      engine: local,
+      cluster: 't',
+      intervalMs: 200,
+      batchMs: 200,
+      discoverMs: 300,
+      timing: { timeoutMs: 300, maxBackoffMs: 400 },
+      hosts: [
+        { name: 'local', engine: async () => local, resolver: new StaticResolver({ 'api-1': localApi }), statsSource: statsSource(() => true) },
+        {
+          name: 'web1',
+          label: 'host web1 (lab@10.0.0.1:22)',
+          engine: async () => {
+            if (!web1Up) throw hostDown();
+            return web1;
+          },
+          resolver: {
+            resolveAddress: async (target, port) => {
+              if (!web1Up) throw hostDown();
+              return remoteResolver.resolveAddress(target, port);
+            },
+          },
+          statsSource: statsSource(() => web1Up),
+        },
+      ],
+    });
+    hubs.push(hub);
+    await hub.start();
+    let k = 1;
+    const feed = setInterval(() => {
+      k++;
+      for (const [id, list] of streams) if (id === 'id-api-1' || web1Up) list.at(-1)!.write(statsLine(k));
+    }, 200);
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(hub.serviceList().map((s) => [s.service, s.host]).sort()).toEqual([
+        ['api-1', 'local'],
+        ['api-2', 'web1'],
+      ]);
+      const st = Object.fromEntries(hub.sourceStatuses().map((s) => [s.id, s]));
+      expect(Object.keys(st).sort()).toEqual(['api-1:api', 'api-1:stats', 'api-2:api', 'api-2:stats', 'cluster:engine', 'cluster@web1:engine']);
+      for (const s of Object.values(st)) expect(s.state, s.id).toBe('up');
+      expect(st['api-2:api']!.host).toBe('web1');
+      expect(st['api-1:stats']!.host).toBe('local');
+      expect(hub.latest('api-2:rps')![1]).toBeGreaterThan(0);
+      expect(hub.latest('api-2:cpu_pct')![1]).toBeCloseTo(50, 0);
+
+      // web1 goes away: its streams end, its engine and ports refuse.
+      web1Up = false;
+      for (const s of streams.get('id-api-2') ?? []) s.end();
+      const downAt = Date.now();
+      await new Promise((r) => setTimeout(r, 1200));
+      const after = Object.fromEntries(hub.sourceStatuses().map((s) => [s.id, s]));
+      for (const id of ['api-2:api', 'api-2:stats', 'cluster@web1:engine']) {
+        expect(after[id]!.state, id).toBe('down');
+        expect(after[id]!.error, id).toMatch(/host web1/);
+      }
+      // "stats stream ended" does not name the host by itself: the source's label is put before it.
+      expect(after['api-2:stats']!.error).toMatch(/^host web1 \(lab@10\.0\.0\.1:22\): /);
+      // Its containers are kept (not listed is not gone) and the local sources go on.
+      expect(hub.serviceList().map((s) => s.service).sort()).toEqual(['api-1', 'api-2']);
+      expect(after['api-1:api']!.state).toBe('up');
+      expect(after['api-1:stats']!.state).toBe('up');
+      expect(after['cluster:engine']!.state).toBe('up');
+      expect(hub.latest('api-1:rps')![0]).toBeGreaterThan(downAt + 500);
+      expect(hub.latest('api-1:cpu_pct')![0]).toBeGreaterThan(downAt + 500);
+
+      // Back again: everything up.
+      web1Up = true;
+      await new Promise((r) => setTimeout(r, 1500));
+      for (const s of hub.sourceStatuses()) expect(s.state, s.id).toBe('up');
+    } finally {
+      clearInterval(feed);
+    }
+  }, 15_000);
 });
