@@ -202,6 +202,9 @@ describe('MetricsHub', () => {
 
   it('follows every engine of a cluster placed on hosts; a host that goes down marks its sources down naming it, and the others go on', async () => {
     let web1Up = true;
+    let web1List = [container('api-2', 'api')];
+    const invalidated: string[] = [];
+    let closed = 0;
     let nRemote = 0;
     let nLocal = 0;
     const remoteApi = await serve(() => histogram((nRemote += 10), 0));
@@ -211,7 +214,7 @@ describe('MetricsHub', () => {
     const web1 = {
       listContainers: async () => {
         if (!web1Up) throw hostDown();
-        return [container('api-2', 'api')];
+        return web1List;
       },
       docker: { info: async () => ({ MemTotal: 4e9 }) },
     } as unknown as EngineClient;
@@ -247,6 +250,8 @@ describe('MetricsHub', () => {
               if (!web1Up) throw hostDown();
               return remoteResolver.resolveAddress(target, port);
             },
+            invalidate: (target) => invalidated.push(target.service),
+            close: () => closed++,
           },
           statsSource: statsSource(() => web1Up),
         },
@@ -297,8 +302,18 @@ describe('MetricsHub', () => {
       web1Up = true;
       await new Promise((r) => setTimeout(r, 1500));
       for (const s of hub.sourceStatuses()) expect(s.state, s.id).toBe('up');
+
+      // api-2 goes away: its sources go, and its tunnels are released.
+      invalidated.length = 0;
+      web1List = [];
+      await new Promise((r) => setTimeout(r, 700));
+      expect(hub.serviceList().map((s) => s.service)).toEqual(['api-1']);
+      expect(invalidated).toContain('api-2');
     } finally {
       clearInterval(feed);
     }
+    // Stopping the hub closes the remote host's tunnels.
+    await hub.stop();
+    expect(closed).toBe(1);
   }, 15_000);
 });
