@@ -62,6 +62,11 @@ function NodeList({ metrics, windowMs }: { metrics: LiveMetrics; windowMs: numbe
                     <Dot tone={h.tone} />
                     <span className="mono">{svc.service}</span>
                     <span className="muted small">{svc.role}</span>
+                    {svc.host && svc.host !== 'local' ? (
+                      <span className="muted small" data-testid={`metrics-node-host-${svc.service}`}>
+                        on {svc.host}
+                      </span>
+                    ) : null}
                   </span>
                 </td>
                 <td className="mono num" data-testid={`metrics-node-cpu-${svc.service}`}>
