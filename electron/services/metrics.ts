@@ -6,6 +6,7 @@ import { hostsOf, LOCAL, usesHosts } from '../../shared/generate/placement.ts';
 import { names } from '../../shared/labels.ts';
 import { BridgeNetworkResolver, DEFAULT_RULES, MetricsRegistry, prometheusScrapeConfig, RuleValidationError, TunnelResolver, type MetricsHost, type MetricsHub } from '../metrics/index.ts';
 import { describeHost } from '../ssh/pool.ts';
+import type { ClusterSpec } from '../../shared/spec/schema.ts';
 import type { ScaleDeck } from './scaledeck.ts';
 
 /**
@@ -20,11 +21,14 @@ export class MetricsService {
   private readonly registry: MetricsRegistry;
   private readonly lastAsked = new Map<string, number>();
   private readonly unsubscribe = new Map<string, () => void>();
+  /** The hosts each running hub follows (from the spec it was made for). */
+  private readonly placement = new Map<string, string>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly app: ScaleDeck) {
     this.registry = new MetricsRegistry((cluster) => {
       const spec = this.app.storedSpec(cluster);
+      this.placement.set(cluster, placementKey(spec));
       return {
         engine: this.app.engine,
         hosts: usesHosts(spec) ? this.hostsOf(cluster, hostsOf(spec)) : undefined,
@@ -81,6 +85,17 @@ export class MetricsService {
 
   private async hub(cluster: string): Promise<MetricsHub> {
     this.lastAsked.set(cluster, Date.now());
+    if (this.registry.clusters().includes(cluster)) {
+      // Re-placed since its hub started (moved onto hosts, or to others): follow the new engines.
+      let now: string | null = null;
+      try {
+        now = placementKey(this.app.storedSpec(cluster));
+      } catch {
+        /* gone or unreadable: the running hub answers until it idles out */
+      }
+      if (now !== null && now !== this.placement.get(cluster)) await this.stop(cluster);
+      this.lastAsked.set(cluster, Date.now());
+    }
     const hub = await this.registry.hub(cluster);
     if (!this.unsubscribe.has(cluster)) {
       this.unsubscribe.set(cluster, hub.subscribe((batch) => this.app.events.emit({ type: 'metrics', batch })));
@@ -118,6 +133,7 @@ export class MetricsService {
   }
 
   async stop(cluster: string): Promise<void> {
+    this.placement.delete(cluster);
     this.unsubscribe.get(cluster)?.();
     this.unsubscribe.delete(cluster);
     this.lastAsked.delete(cluster);
@@ -137,4 +153,9 @@ export class MetricsService {
       if (now - (this.lastAsked.get(cluster) ?? 0) > IDLE_MS) await this.stop(cluster);
     }
   }
+}
+
+/** Which engines a cluster's metrics follow: '' for the local engine only, else its hosts. */
+function placementKey(spec: ClusterSpec): string {
+  return usesHosts(spec) ? hostsOf(spec).join(',') : '';
 }
