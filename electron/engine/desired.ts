@@ -6,17 +6,15 @@ import {
   generateNginxConf,
   type Color,
   DEFAULT_TOPOLOGY,
-  type DbTopology,
   toCreateOptions,
   type CreateOptions,
   type Secrets,
   type ServiceModel,
-  type TlsMaterial,
   type ModelOptions,
   NGINX_CONF_PATH,
 } from '../../shared/generate/index.ts';
 import type { ClusterSpec } from '../../shared/spec/index.ts';
-import { hostsOf, usesHosts, type HostAddresses } from '../../shared/generate/placement.ts';
+import { hostsOf, usesHosts } from '../../shared/generate/placement.ts';
 
 export interface DesiredContainer {
   /** The host whose engine runs it; undefined = the local engine. */

@@ -6,7 +6,6 @@ import { ScaleDeckError } from '../../shared/api/errors.ts';
 import type { StepProgress, UpgradeRecord, UpgradeRequest } from '../../shared/api/types.ts';
 import { usesHosts, type Color } from '../../shared/generate/index.ts';
 import { parseSpecYaml, type ClusterSpec } from '../../shared/spec/index.ts';
-import { buildDesired } from '../engine/desired.ts';
 import { executePlan } from '../engine/execute.ts';
 import { observe } from '../engine/observe.ts';
 import { planUp } from '../engine/plan.ts';
