@@ -133,8 +133,35 @@ describe('planUp', () => {
     const plan = planUp(desiredOf(3, { api: { replicas: 3, env: { FEATURE: 'on' } } }), observedFrom(desiredOf(3)));
     expectWellFormed(plan);
     expectGolden('plan-config-change.txt', formatPlan(plan));
-    expect(ids(plan)).toEqual(['recreate:api-1', 'wait:api-1', 'recreate:api-2', 'wait:api-2', 'recreate:api-3', 'wait:api-3', 'recreate:worker-1', 'wait:worker-1', 'reload:balancer']);
+    expect(ids(plan)).toEqual([
+      'drain:api-1', 'recreate:api-1', 'wait:api-1',
+      'drain:api-2', 'recreate:api-2', 'wait:api-2',
+      'drain:api-3', 'recreate:api-3', 'wait:api-3',
+      'recreate:worker-1', 'wait:worker-1', 'reload:balancer',
+    ]);
     expect(step(plan, 'recreate:api-2')).toMatchObject({ kind: 'recreate', containerId: 'id-api-2', image: 'scaledeck/api-template:0.1.0' });
+    // Rolling: one node at a time, each drained (marked down in NGINX) before its recreate, the next only once it is healthy.
+    expect(step(plan, 'drain:api-1')).toMatchObject({ kind: 'reload-balancer', drain: 'api-1', dependsOn: [] });
+    expect(step(plan, 'drain:api-2').dependsOn).toEqual(['wait:api-1']);
+    expect(step(plan, 'recreate:api-2').dependsOn).toContain('drain:api-2');
+    expect(step(plan, 'recreate:worker-1').dependsOn).not.toContain('drain:api-1');
+  });
+
+  it('rolling recreate: new nodes first, and the drain conf marks only that node down', () => {
+    const desired = desiredOf(4, { api: { replicas: 4, env: { FEATURE: 'on' } } });
+    const plan = planUp(desired, observedFrom(desiredOf(3)));
+    expectWellFormed(plan);
+    expect(step(plan, 'drain:api-1').dependsOn).toEqual(['wait:api-4']);
+    expect(step(plan, 'create:api-4').dependsOn).not.toContain('drain:api-1');
+    const conf = desired.nginxDrainConfs['api-2']!;
+    expect(conf).toMatch(/server api-2:3000 [^;]*down;/);
+    expect(conf).not.toMatch(/server api-1:3000 [^;]*down;/);
+    expect(desired.nginxConf).not.toContain('down;');
+  });
+
+  it('a single API node is recreated without a drain (there is no other node to serve)', () => {
+    const plan = planUp(desiredOf(1, { api: { replicas: 1, env: { FEATURE: 'on' } } }), observedFrom(desiredOf(1)));
+    expect(plan.steps.some((s) => s.id.startsWith('drain:'))).toBe(false);
   });
 
   it('config hash change on a data service waits for it before dependents that are also changing', () => {
@@ -142,7 +169,7 @@ describe('planUp', () => {
     const plan = planUp(desiredOf(3, { api: { replicas: 3, image: 'mine/api:2' }, redis: { image: 'valkey/valkey:8' } }), observed);
     expectWellFormed(plan);
     expect(step(plan, 'recreate:redis').dependsOn).toEqual([]);
-    expect(step(plan, 'recreate:api-1').dependsOn).toEqual(['wait:redis']);
+    expect(step(plan, 'recreate:api-1').dependsOn).toEqual(['wait:redis', 'drain:api-1']);
     expect(plan.steps.find((s) => 'service' in s && s.service === 'postgres')).toBeUndefined();
   });
 

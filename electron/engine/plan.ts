@@ -22,7 +22,8 @@ export type Step = (
   | { id: string; kind: 'recreate'; service: string; image: string; containerId: string; dependsOn: string[] }
   | { id: string; kind: 'start'; service: string; containerId: string; dependsOn: string[] }
   | { id: string; kind: 'wait-healthy'; service: string; dependsOn: string[] }
-  | { id: string; kind: 'reload-balancer'; dependsOn: string[] }
+  /** `drain`: the API node marked down in this reload (rolling recreate); otherwise the desired upstream list. */
+  | { id: string; kind: 'reload-balancer'; drain?: string; dependsOn: string[] }
   | { id: string; kind: 'remove'; service: string; containerId: string; name: string; dependsOn: string[] }
   | { id: string; kind: 'remove-network'; name: string; dependsOn: string[] }
   | { id: string; kind: 'remove-volume'; name: string; dependsOn: string[] }
@@ -118,6 +119,27 @@ export function planUp(desired: DesiredState, observedAll: ObservedState): Plan 
   // The balancer is reloaded when its config changed and it is not being (re)started with the new one,
   // and also when API nodes were recreated or restarted: NGINX resolves node names only at (re)load,
   // and a new container may have a new address.
+  // Rolling: when the balancer stays up and API nodes are recreated (an image, env or replica list
+  // change), they go one at a time so the others keep serving: a reload marks the node down (NGINX
+  // lets its in-flight requests finish), it is recreated and must be healthy before the next one
+  // starts. New nodes come first, since a drain reload names every desired node. The final
+  // reload below puts every node back, each at its new address.
+  const balancerObserved = byService.get('balancer');
+  const recreatedApis = desired.containers.filter((d) => d.role === 'api' && upStep.get(d.service)?.startsWith('recreate:')).map((d) => d.service);
+  const apiCount = desired.containers.filter((d) => d.role === 'api').length;
+  if (!balancerUp && balancerObserved?.state === 'running' && recreatedApis.length > 0 && apiCount > 1) {
+    const created = desired.containers.filter((d) => d.role === 'api' && upStep.get(d.service)?.startsWith('create:')).map((d) => waitStep.get(d.service)!);
+    let prev: string[] = created;
+    for (const service of recreatedApis) {
+      const drainId = `drain:${service}`;
+      // Listed just before the recreate it prepares, so the printed plan reads in order.
+      const recreateAt = steps.findIndex((x) => x.id === upStep.get(service));
+      steps.splice(recreateAt, 0, { id: drainId, kind: 'reload-balancer', drain: service, dependsOn: prev, ...at(balancerObserved.host) });
+      steps[recreateAt + 1]!.dependsOn.push(drainId);
+      prev = [waitStep.get(service)!];
+    }
+  }
+
   let reloadId: string | null = null;
   const nodesRestarted = apiChanged.some((s) => upStep.has(s));
   if (!balancerUp && byService.has('balancer') && (observed.balancerConfHash !== desired.nginxConfHash || nodesRestarted)) {
@@ -202,7 +224,7 @@ function baseLabel(s: Step): string {
     case 'wait-healthy':
       return `wait for ${s.service} to be healthy`;
     case 'reload-balancer':
-      return 'reload balancer with the new upstream list (nginx -t first)';
+      return s.drain ? `reload balancer with ${s.drain} marked down (drain before its recreate)` : 'reload balancer with the new upstream list (nginx -t first)';
     case 'remove':
       return `remove ${s.service} (${s.name})`;
     case 'remove-network':
