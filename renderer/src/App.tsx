@@ -16,6 +16,7 @@ const OperationPage = lazy(() => import('./pages/OperationPage.tsx'));
 const SettingsPage = lazy(() => import('./pages/SettingsPage.tsx'));
 const LoadTestsPage = lazy(() => import('./pages/LoadTestsPage.tsx'));
 const HostsPage = lazy(() => import('./pages/HostsPage.tsx'));
+const UpgradesPage = lazy(() => import('./pages/UpgradesPage.tsx'));
 
 function PageFallback() {
   return (
@@ -45,6 +46,8 @@ function titleOf(route: Route): string {
       return 'Load tests · ScaleDeck';
     case 'hosts':
       return 'Hosts · ScaleDeck';
+    case 'upgrades':
+      return 'Upgrades · ScaleDeck';
     default:
       return 'ScaleDeck';
   }
@@ -66,6 +69,8 @@ function Page({ route }: { route: Route }) {
       return <LoadTestsPage runId={route.runId} />;
     case 'hosts':
       return <HostsPage />;
+    case 'upgrades':
+      return <UpgradesPage />;
     default:
       return (
         <div className="page">
@@ -90,6 +95,7 @@ export function App() {
   useShortcut('g n', () => navigate(paths.newCluster()));
   useShortcut('g l', () => navigate(paths.loadtests()));
   useShortcut('g h', () => navigate(paths.hosts()));
+  useShortcut('g u', () => navigate(paths.upgrades()));
   useShortcut('t', toggle);
   useShortcut('?', () => setShortcutsOpen(true));
 

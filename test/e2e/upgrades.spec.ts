@@ -141,4 +141,13 @@ test('rolling upgrade with a probe, then blue-green, awaiting finalize, roll bac
   // The cluster serves from the nodes of the rolling upgrade again.
   const seen = await nodesSeen(`http://127.0.0.1:${port}/`, 8);
   expect([...seen.keys()].sort()).toEqual(['api-1-green', 'api-2-green']);
+
+  // The Upgrades section lists both, across clusters, with the probe's count of failures.
+  await page.getByTestId('nav-upgrades').click();
+  const all = page.getByTestId('upgrades-all').locator('tbody tr');
+  await expect(all.first()).toContainText('rolled-back');
+  await expect(all.first()).toContainText('blue-green');
+  await expect(page.getByTestId('upgrades-all')).toContainText('rolling');
+  expect(await all.count()).toBeGreaterThanOrEqual(2);
+  await shoot(page, 'all');
 });

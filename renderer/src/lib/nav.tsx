@@ -57,6 +57,18 @@ export const SECTIONS: Section[] = [
     ),
   },
   {
+    id: 'upgrades',
+    label: 'Upgrades',
+    href: paths.upgrades(),
+    match: (r) => r.page === 'upgrades',
+    icon: (
+      <svg className="nav-icon" viewBox="0 0 16 16" aria-hidden="true">
+        <path d="M8 13.5V3M4 6.5 8 2.5l4 4" />
+        <path d="M3 13.5h10" />
+      </svg>
+    ),
+  },
+  {
     id: 'settings',
     label: 'Settings',
     href: paths.settings(),

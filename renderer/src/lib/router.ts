@@ -7,6 +7,7 @@ import { useSyncExternalStore } from 'react';
  *   #/clusters/<name>[/<tab>]       a cluster (tab: overview, metrics, logs, loadtest, upgrades, export, spec; default overview)
  *   #/loadtests[/<runId>]           every load test run (one opened)
  *   #/hosts                         SSH hosts
+ *   #/upgrades                      every cluster's upgrades
  *   #/operations/<id>               one operation
  *   #/settings                      settings
  * A new top-level section (hosts, load tests, upgrades…) adds a Route variant here, an entry in
@@ -23,6 +24,7 @@ export type Route =
   | { page: 'operation'; id: string }
   | { page: 'loadtests'; runId: string | null }
   | { page: 'hosts' }
+  | { page: 'upgrades' }
   | { page: 'settings' }
   | { page: 'not-found'; path: string };
 
@@ -48,6 +50,7 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'new' && parts.length <= 2) return { page: 'new-cluster', preset: parts[1] ?? null };
   if (parts[0] === 'settings' && parts.length === 1) return { page: 'settings' };
   if (parts[0] === 'hosts' && parts.length === 1) return { page: 'hosts' };
+  if (parts[0] === 'upgrades' && parts.length === 1) return { page: 'upgrades' };
   if (parts[0] === 'loadtests' && parts.length <= 2) return { page: 'loadtests', runId: parts[1] ?? null };
   if (parts[0] === 'operations' && parts.length === 2) return { page: 'operation', id: parts[1]! };
   return { page: 'not-found', path };
@@ -63,6 +66,7 @@ export const paths = {
   operation: (id: string) => `#/operations/${encodeURIComponent(id)}`,
   settings: () => '#/settings',
   hosts: () => '#/hosts',
+  upgrades: () => '#/upgrades',
   loadtests: (runId?: string | null) => (runId ? `#/loadtests/${encodeURIComponent(runId)}` : '#/loadtests'),
 };
 

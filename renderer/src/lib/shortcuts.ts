@@ -19,6 +19,7 @@ export const SHORTCUTS: ShortcutInfo[] = [
   { keys: ['g', 'n'], what: 'New cluster in the spec editor', where: 'Anywhere' },
   { keys: ['g', 'l'], what: 'Go to load tests', where: 'Anywhere' },
   { keys: ['g', 'h'], what: 'Go to hosts', where: 'Anywhere' },
+  { keys: ['g', 'u'], what: 'Go to upgrades', where: 'Anywhere' },
   { keys: ['/'], what: 'Focus the log search', where: 'Logs tab' },
   { keys: ['t'], what: 'Toggle light / dark theme', where: 'Anywhere' },
   { keys: ['?'], what: 'Show this list', where: 'Anywhere' },
