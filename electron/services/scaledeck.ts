@@ -158,7 +158,7 @@ export class ScaleDeck {
   }
 
   private logs(): LogFollowers {
-    this.logFollowers ??= new LogFollowers(this.engine, this.events);
+    this.logFollowers ??= new LogFollowers(this.engine, this.events, (cluster, service) => this.engineOfService(cluster, service));
     return this.logFollowers;
   }
 
@@ -248,6 +248,18 @@ export class ScaleDeck {
     for (const h of hosts) if (h !== LOCAL) this.hosts().store.get(h); // NOT_FOUND with the hint
     const pairs = await Promise.all(hosts.map(async (h) => [h, h === LOCAL ? this.engine : await this.hosts().engine(h)] as const));
     return new Map(pairs);
+  }
+
+  /** The engine a service of a stored cluster runs on (the local one unless the spec places it). */
+  async engineOfService(cluster: string, service: string): Promise<EngineClient> {
+    const yaml = this.workspace.readSpec(cluster);
+    const r = yaml ? parseSpecYaml(yaml, this.imageSet) : null;
+    if (!r?.ok || !usesHosts(r.spec)) return this.engine;
+    const m = /^(api|worker)-(\d+)/.exec(service);
+    const role = (m ? m[1] : service.startsWith('postgres') ? 'postgres' : service) as 'api' | 'worker' | 'balancer' | 'redis' | 'postgres';
+    if (!['api', 'worker', 'balancer', 'redis', 'postgres'].includes(role)) return this.engine;
+    const host = hostOf(r.spec, role, m ? Number(m[2]) : undefined);
+    return host === LOCAL ? this.engine : this.hosts().engine(host);
   }
 
   /** Observe a cluster on every engine it uses (only the local one when it uses no hosts). */
