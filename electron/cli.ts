@@ -425,7 +425,7 @@ async function hostsCmd(
       case 'rm':
       case 'remove': {
         if (!name) throw new UsageError('hosts rm needs a host name: scaledeck hosts rm <name>');
-        hosts.remove(name);
+        app.removeHost(name);
         print({ removed: name }, `Removed host ${name}.\n`);
         return 0;
       }

@@ -150,7 +150,7 @@ export class ScaleDeck {
       'hosts.add': (a) => this.hosts().add(a),
       'hosts.test': (a) => this.hosts().test(requireString(a?.name, 'name'), Array.isArray(a?.ports) ? a.ports.map(Number) : []),
       'hosts.remove': async (a) => {
-        this.hosts().remove(requireString(a?.name, 'name'));
+        this.removeHost(requireString(a?.name, 'name'));
         return null;
       },
       'hosts.pushImage': (a) => this.hosts().pushImage(this.engine, requireString(a?.name, 'name'), requireString(a?.image, 'image')),
@@ -248,6 +248,19 @@ export class ScaleDeck {
     for (const h of hosts) if (h !== LOCAL) this.hosts().store.get(h); // NOT_FOUND with the hint
     const pairs = await Promise.all(hosts.map(async (h) => [h, h === LOCAL ? this.engine : await this.hosts().engine(h)] as const));
     return new Map(pairs);
+  }
+
+  /** Forget a host, unless a cluster still places something on it. */
+  removeHost(name: string): void {
+    const users = this.workspace.listClusters().filter((c) => {
+      const yaml = this.workspace.readSpec(c);
+      const r = yaml ? parseSpecYaml(yaml, this.imageSet) : null;
+      return !!r?.ok && usesHosts(r.spec) && hostsOf(r.spec).includes(name);
+    });
+    if (users.length) {
+      throw new ScaleDeckError('CONFLICT', `Host ${name} is used by ${users.length === 1 ? 'cluster' : 'clusters'} ${users.join(', ')}.`, `Move those services to other hosts (\`scaledeck up\`) or remove the clusters (\`scaledeck down <name>\`) first.`);
+    }
+    this.hosts().remove(name);
   }
 
   /** The engine a service of a stored cluster runs on (the local one unless the spec places it). */

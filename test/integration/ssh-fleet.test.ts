@@ -104,7 +104,9 @@ describe('a cluster spread over three hosts', () => {
     expect(stopped).not.toBeNull();
     await stopped;
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(/Error: .*web2/);
+    // The failure names the host: in the failed step ("… on web2") and in the cause ("host web2 (lab@…)").
+    expect(failed.stderr).toMatch(/Error: .*on web2/);
+    expect(failed.stderr).toMatch(/host web2 \(lab@127\.0\.0\.1:\d+\)/);
 
     // The host comes back (with an empty engine: its storage was a tmpfs); up converges.
     await docker('start', lab.hosts[1]!.container);
@@ -122,9 +124,14 @@ describe('a cluster spread over three hosts', () => {
   });
 
   it('down removes the cluster from every host', async () => {
+    const busy = await cli(['hosts', 'rm', 'web1'], home);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain(`Host web1 is used by cluster ${cluster}`);
+
     const r = await cli(['down', cluster], home, {}, 300_000);
     expect(r.code).toBe(0);
     for (const i of [0, 1, 2]) expect(await onHost(i)).toEqual([]);
+    expect((await cli(['hosts', 'rm', 'web1'], home)).code).toBe(0);
     const nets = await docker('exec', lab.hosts[2]!.container, 'docker', 'network', 'ls', '--filter', `label=io.scaledeck.cluster=${cluster}`, '--format', '{{.Name}}');
     expect(nets).toBe('');
   });

@@ -116,6 +116,14 @@ describe('credentials', () => {
     expect(r.stderr).toContain('authorized_keys');
   });
 
+  it('falls back to `docker system dial-stdio` when the server forbids socket forwarding', async () => {
+    const add = await cli(['hosts', 'add', 'st1', target(0, 'stdio'), '--key', lab.keyPath, '--trust', lab.hosts[0]!.fingerprint], home);
+    expect(add.code).toBe(0);
+    const r = await cli(['hosts', 'test', 'st1', '--json'], home);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { check: { transport: string; engineVersion: string } }).check).toMatchObject({ transport: 'dial-stdio' });
+  });
+
   it('a user outside the docker group gets the command that fixes it', async () => {
     const add = await cli(['hosts', 'add', 'nd1', target(0, 'nodocker'), '--key', lab.keyPath, '--trust', lab.hosts[0]!.fingerprint], home);
     expect(add.code).toBe(0);
