@@ -4,6 +4,10 @@ import { ScaleDeckError } from '../../shared/api/errors.ts';
 import type { AlertRule, MetricsSnapshot } from '../../shared/metrics/types.ts';
 import { DEFAULT_RULES, MetricsRegistry, prometheusScrapeConfig, RuleValidationError, type MetricsHub } from '../metrics/index.ts';
 import type { ScaleDeck } from './scaledeck.ts';
+import type { MetricsHubOptions } from '../metrics/hub.ts';
+import { hostsOf, LOCAL, usesHosts } from '../../shared/generate/placement.ts';
+import type { ClusterSpec } from '../../shared/spec/index.ts';
+import { FleetEngine, FleetResolver, type FleetMember } from '../ssh/metrics.ts';
 
 /**
  * Live metrics for the API contract: one hub per cluster, started when a client first asks and
@@ -20,18 +24,33 @@ export class MetricsService {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly app: ScaleDeck) {
-    this.registry = new MetricsRegistry((cluster) => {
+    this.registry = new MetricsRegistry(async (cluster) => {
       const spec = this.app.storedSpec(cluster);
+      const fleet = usesHosts(spec) ? await this.fleetOptions(cluster, spec) : {};
       return {
         engine: this.app.engine,
         cluster,
         api: { port: spec.api.port },
         postgres: { user: 'postgres', password: this.app.workspace.peekSecrets(cluster).POSTGRES_PASSWORD, database: spec.postgres.database },
         rules: this.savedRules(cluster) ?? DEFAULT_RULES,
+        ...fleet,
       };
     });
     this.sweeper = setInterval(() => void this.sweep(), 15_000);
     this.sweeper.unref();
+  }
+
+  /** A cluster spread over hosts: containers of every host, remote ports through SSH tunnels. */
+  private async fleetOptions(cluster: string, spec: ClusterSpec): Promise<Pick<MetricsHubOptions, 'engine' | 'statsSource' | 'resolver'>> {
+    const hosts = [...new Set([LOCAL, ...hostsOf(spec)])];
+    const engines = await this.app.enginesFor(hosts);
+    const members: FleetMember[] = hosts.map((host) => ({
+      host,
+      engine: engines.get(host)!,
+      ...(host === LOCAL ? {} : { connection: () => this.app.hosts().connection(host) }),
+    }));
+    const fleet = new FleetEngine(members, this.app.engine);
+    return { engine: fleet, statsSource: fleet.statsSource(), resolver: new FleetResolver(fleet, cluster, this.app.engine) };
   }
 
   private rulesPath(cluster: string): string {

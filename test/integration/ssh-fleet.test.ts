@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliEnv, docker, nodesSeen, ROOT, tempDir, uniqueName, writeSpec, type CliResult } from '../support/cluster.ts';
 import { labHostReady, startLab, type Lab } from '../support/lab.ts';
+import { ScaleDeck } from '../../electron/services/scaledeck.ts';
+import { Workspace } from '../../electron/workspace/workspace.ts';
+import { waitFor } from '../support/cluster.ts';
 
 /**
  * One cluster spread over three lab hosts (each a container with sshd and its own dockerd):
@@ -83,6 +86,29 @@ describe('a cluster spread over three hosts', () => {
     expect(detail.cluster.url).toBe(url());
     const text = await cli(['status', cluster], home);
     expect(text.stdout).toMatch(/^HOST\s+SERVICE/m);
+  });
+
+  it('live metrics reach containers on every host (stats over SSH, ports through SSH tunnels)', async () => {
+    const app = new ScaleDeck({ workspace: new Workspace(home), imageSet: 'test' });
+    try {
+      const want = ['api-1:api', 'api-2:api', 'api-1:stats', 'api-2:stats', 'balancer:nginx', 'redis:redis', 'postgres:postgres'];
+      let last: Record<string, string> = {};
+      await waitFor(
+        async () => {
+          const snap = await app.metrics.snapshot(cluster);
+          last = Object.fromEntries(snap.sources.map((s) => [s.id, `${s.state}${s.error ? ` (${s.error})` : ''}`]));
+          return want.every((id) => last[id] === 'up');
+        },
+        60_000,
+        'every source up',
+      ).catch(() => {
+        throw new Error(`sources not all up: ${JSON.stringify(last)}`);
+      });
+      expect(want.map((id) => last[id])).toEqual(want.map(() => 'up'));
+    } finally {
+      app.dispose();
+      app.hosts().close();
+    }
   });
 
   it('a host stopped in the middle of up fails the operation naming it; a later up converges', async () => {
