@@ -33,6 +33,7 @@ Commands:
   hosts test <name> [--ports 80,5432]  engine version, CPUs, memory, free disk, ports in use
   hosts ls | hosts rm <name>        list or forget hosts
   hosts push <name> <image>         copy a local image to the host over SSH (skipped when it has it)
+  hosts bootstrap <name> [--yes]    install Docker there with its package manager (lists the commands without --yes)
 
 Options:
   --json        machine-readable output on stdout
@@ -78,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
       advertise: { type: 'string' },
       trust: { type: 'string' },
       ports: { type: 'string' },
+      yes: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -377,7 +379,7 @@ const gib = (n: number) => `${(n / 1024 ** 3).toFixed(1)} GiB`;
 async function hostsCmd(
   app: ScaleDeck,
   args: string[],
-  values: { key?: string; agent?: boolean; 'password-stdin'?: boolean; advertise?: string; trust?: string; ports?: string },
+  values: { key?: string; agent?: boolean; 'password-stdin'?: boolean; advertise?: string; trust?: string; ports?: string; yes?: boolean },
   out: Out,
 ): Promise<number> {
   const [sub, name, target] = args;
@@ -429,6 +431,20 @@ async function hostsCmd(
         print({ removed: name }, `Removed host ${name}.\n`);
         return 0;
       }
+      case 'bootstrap': {
+        if (!name) throw new UsageError('hosts bootstrap needs a host name: scaledeck hosts bootstrap <name> [--yes]');
+        const r = await hosts.bootstrap(name, !!values.yes);
+        if (r.alreadyInstalled) {
+          print({ bootstrap: r }, `Host ${name} already runs Docker: nothing to do.\n`);
+          return 0;
+        }
+        if (!r.ran) {
+          print({ bootstrap: r }, `Would install Docker on ${name} as root:\n${r.commands.map((c) => `  ${c}`).join('\n')}\nRun again with --yes to do it.\n`);
+          return 2;
+        }
+        print({ bootstrap: r }, `Installed Docker on ${name}. Check it with \`scaledeck hosts test ${name}\`.\n`);
+        return 0;
+      }
       case 'push': {
         if (!name || !target) throw new UsageError('hosts push needs a host and an image: scaledeck hosts push <name> <image>');
         const r = await hosts.pushImage(app.engine, name, target, (p) => out.log(`  ${p.image}: ${(p.bytes / 1e6).toFixed(0)} / ${(p.totalBytes / 1e6).toFixed(0)} MB`));
@@ -436,7 +452,7 @@ async function hostsCmd(
         return 0;
       }
       default:
-        throw new UsageError('hosts takes: add, test, ls, rm, push (scaledeck --help)');
+        throw new UsageError('hosts takes: add, test, ls, rm, push, bootstrap (scaledeck --help)');
     }
   } finally {
     hosts.close();

@@ -153,6 +153,7 @@ export class ScaleDeck {
         this.removeHost(requireString(a?.name, 'name'));
         return null;
       },
+      'hosts.bootstrap': (a) => this.hosts().bootstrap(requireString(a?.name, 'name'), a?.confirm === true),
       'hosts.pushImage': (a) => this.hosts().pushImage(this.engine, requireString(a?.name, 'name'), requireString(a?.image, 'image')),
     };
   }

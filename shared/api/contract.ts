@@ -73,6 +73,8 @@ export interface ApiMethods {
   'hosts.add': { args: HostAddInput; result: HostView };
   'hosts.test': { args: { name: string; ports?: number[] }; result: HostCheck };
   'hosts.remove': { args: { name: string }; result: null };
+  /** Install Docker on a host; runs only with confirm: true (else lists the commands). */
+  'hosts.bootstrap': { args: { name: string; confirm?: boolean }; result: { name: string; alreadyInstalled: boolean; commands: string[]; ran: boolean; output?: string } };
   /** Copy a local image to a host over SSH (no registry); skipped when it already has that id. */
   'hosts.pushImage': { args: { name: string; image: string }; result: { image: string; id: string; skipped: boolean; bytes: number; ms: number } };
 }
@@ -117,6 +119,7 @@ export const METHODS = [
   'hosts.add',
   'hosts.test',
   'hosts.remove',
+  'hosts.bootstrap',
   'hosts.pushImage',
 ] as const satisfies readonly MethodName[];
 

@@ -134,6 +134,29 @@ describe('credentials', () => {
   });
 });
 
+describe('bootstrap (installing Docker) only after an explicit confirmation', () => {
+  it('does nothing where Docker runs, and only lists the commands without --yes', async () => {
+    const ok = await cli(['hosts', 'bootstrap', 'web1'], home);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('already runs Docker');
+
+    // nodocker cannot use the engine: bootstrap would install it and add the user to the group.
+    const dry = await cli(['hosts', 'bootstrap', 'nd1'], home);
+    expect(dry.code).toBe(2);
+    expect(dry.stdout).toContain('Would install Docker on nd1 as root:');
+    expect(dry.stdout).toContain('apt-get install -y -q docker.io');
+    expect(dry.stdout).toContain('usermod -aG docker nodocker');
+    expect(dry.stdout).toContain('--yes');
+    expect((await docker('exec', lab.hosts[0]!.container, 'id', '-nG', 'nodocker')).split(' ')).toEqual(['nodocker']);
+
+    // Confirmed, but the user is not root and has no sudo: a clear failure, with the commands to run.
+    const yes = await cli(['hosts', 'bootstrap', 'nd1', '--yes'], home);
+    expect(yes.code).toBe(1);
+    expect(yes.stderr).toContain('installing Docker failed');
+    expect(yes.stderr).toContain('password-less sudo');
+  });
+});
+
 describe('image transfer without a registry', () => {
   it('copies a local image to the host, then skips the second copy', async () => {
     const image = 'scaledeck-test/redis:1';
