@@ -183,7 +183,24 @@ async function up(app: ScaleDeck, args: string[], dryRun: boolean, out: Out): Pr
     else process.stdout.write(`${text}\n`);
     return 0;
   }
-  return follow(app, await app.apply(yaml), out);
+  // Images a remote host lacks are copied over SSH before the steps start: show that progress.
+  const shownMb = new Map<string, number>(); // a line every 50 MB per image and host
+  const off = app.events.subscribe((e: ApiEvent) => {
+    if (e.type !== 'image-transfer') return;
+    const key = `${e.image}@${e.host}`;
+    const mb = Math.floor(e.bytes / 1e6);
+    if (e.done) out.log(`copied ${e.image} to ${e.host} (${(e.bytes / 1e6).toFixed(1)} MB)`);
+    else if (e.bytes === 0) out.log(`copying ${e.image} to ${e.host} over SSH…`);
+    else if (mb >= (shownMb.get(key) ?? 0) + 50) {
+      shownMb.set(key, mb);
+      out.log(`  ${e.image} → ${e.host}: ${mb} / ${Math.round(e.totalBytes / 1e6)} MB`);
+    }
+  });
+  try {
+    return await follow(app, await app.apply(yaml), out);
+  } finally {
+    off();
+  }
 }
 
 function readSpecFile(file: string): string {

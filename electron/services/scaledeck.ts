@@ -289,6 +289,7 @@ export class ScaleDeck {
    * (no registry needed), else pulled by the host. One error lists every image that is missing.
    */
   private async ensureRemoteImages(plan: Plan, engines: Map<string, EngineClient>): Promise<void> {
+    const cluster = plan.cluster;
     const wanted = new Map<string, Set<string>>();
     for (const s of plan.steps) {
       if ((s.kind === 'create' || s.kind === 'recreate') && s.host) {
@@ -302,7 +303,11 @@ export class ScaleDeck {
       for (const image of images) {
         if (await remote.imageExists(image)) continue;
         if (await this.engine.imageExists(image).catch(() => false)) {
-          await transferImage(this.engine, remote, image);
+          const emit = (bytes: number, totalBytes: number, done: boolean, skipped?: boolean) =>
+            this.events.emit({ type: 'image-transfer', cluster, host, image, bytes, totalBytes, done, ...(skipped ? { skipped } : {}) });
+          emit(0, 0, false);
+          const r = await transferImage(this.engine, remote, image, (p) => emit(p.bytes, p.totalBytes, false));
+          emit(r.bytes, r.bytes, true, r.skipped);
           continue;
         }
         try {

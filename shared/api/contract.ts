@@ -140,7 +140,9 @@ export type ApiEvent =
   | { type: 'metrics'; batch: MetricsBatch }
   | { type: 'loadtest-progress'; runId: string; snapshot: SecondSnapshot }
   | { type: 'loadtest-state'; runId: string; state: RunState }
-  | { type: 'loadtest-done'; runId: string; summary: ReportSummary | null; error: string | null };
+  | { type: 'loadtest-done'; runId: string; summary: ReportSummary | null; error: string | null }
+  /** `up` copying an image a host lacks from this machine over SSH (before its steps start). */
+  | { type: 'image-transfer'; cluster: string; host: string; image: string; bytes: number; totalBytes: number; done: boolean; skipped?: boolean };
 
 export type Envelope<T> = { ok: true; result: T } | { ok: false; error: ApiErrorBody };
 

@@ -69,6 +69,9 @@ describe('a cluster spread over three hosts', () => {
     expect(up.stderr).toMatch(/create api-1 .* on web1/);
     expect(up.stderr).toMatch(/create api-2 .* on web2/);
     expect(up.stderr).toMatch(/create balancer .* on lb/);
+    // No registry: the images were copied from this machine, with progress.
+    expect(up.stderr).toContain('copying scaledeck-test/api:1 to web1 over SSH');
+    expect(up.stderr).toMatch(/copied scaledeck-test\/postgres:1 to lb \(\d+\.\d MB\)/);
     expect(up.code).toBe(0);
 
     expect(await onHost(0)).toEqual([`sd-${cluster}-api-1`]);
