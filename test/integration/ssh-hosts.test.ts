@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliEnv, docker, ROOT, tempDir, type CliResult } from '../support/cluster.ts';
@@ -107,6 +107,24 @@ describe('credentials', () => {
     const t = await cli(['hosts', 'test', 'pw1'], home);
     expect(t.code).toBe(0);
     expect(t.stdout).toContain('Host pw1: Docker');
+  });
+
+  it('authenticates through the SSH agent (--agent)', async () => {
+    // A private agent holding the user's key, for this test only.
+    const out = execFileSync('ssh-agent', ['-s'], { encoding: 'utf8' });
+    const sock = /SSH_AUTH_SOCK=([^;]+);/.exec(out)![1]!;
+    const pid = Number(/SSH_AGENT_PID=(\d+);/.exec(out)![1]);
+    try {
+      execFileSync('ssh-add', [lab.keyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      const add = await cli(['hosts', 'add', 'ag1', target(0), '--agent', '--trust', lab.hosts[0]!.fingerprint], home, { SSH_AUTH_SOCK: sock });
+      expect(add.stderr).toBe('');
+      expect(add.code).toBe(0);
+      const t = await cli(['hosts', 'test', 'ag1'], home, { SSH_AUTH_SOCK: sock });
+      expect(t.code).toBe(0);
+      expect(t.stdout).toContain('Host ag1: Docker');
+    } finally {
+      process.kill(pid);
+    }
   });
 
   it('a key the host does not accept is a clear error', async () => {
