@@ -35,6 +35,7 @@ Commands:
   hosts test <name> [--ports 80,5432]  engine version, CPUs, memory, free disk, ports in use
   hosts ls | hosts rm <name>        list or forget hosts
   hosts push <name> <image>         copy a local image to the host over SSH (skipped when it has it)
+  hosts bootstrap <name> [--yes]    install Docker there with its package manager (lists the commands without --yes)
 
 Options:
   --json        machine-readable output on stdout
@@ -80,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
       advertise: { type: 'string' },
       trust: { type: 'string' },
       ports: { type: 'string' },
+      yes: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -185,7 +187,24 @@ async function up(app: ScaleDeck, args: string[], dryRun: boolean, out: Out): Pr
     else process.stdout.write(`${text}\n`);
     return 0;
   }
-  return follow(app, await app.apply(yaml), out);
+  // Images a remote host lacks are copied over SSH before the steps start: show that progress.
+  const shownMb = new Map<string, number>(); // a line every 50 MB per image and host
+  const off = app.events.subscribe((e: ApiEvent) => {
+    if (e.type !== 'image-transfer') return;
+    const key = `${e.image}@${e.host}`;
+    const mb = Math.floor(e.bytes / 1e6);
+    if (e.done) out.log(`copied ${e.image} to ${e.host} (${(e.bytes / 1e6).toFixed(1)} MB)`);
+    else if (e.bytes === 0) out.log(`copying ${e.image} to ${e.host} over SSH…`);
+    else if (mb >= (shownMb.get(key) ?? 0) + 50) {
+      shownMb.set(key, mb);
+      out.log(`  ${e.image} → ${e.host}: ${mb} / ${Math.round(e.totalBytes / 1e6)} MB`);
+    }
+  });
+  try {
+    return await follow(app, await app.apply(yaml), out);
+  } finally {
+    off();
+  }
 }
 
 function readSpecFile(file: string): string {
@@ -434,7 +453,7 @@ const gib = (n: number) => `${(n / 1024 ** 3).toFixed(1)} GiB`;
 async function hostsCmd(
   app: ScaleDeck,
   args: string[],
-  values: { key?: string; agent?: boolean; 'password-stdin'?: boolean; advertise?: string; trust?: string; ports?: string },
+  values: { key?: string; agent?: boolean; 'password-stdin'?: boolean; advertise?: string; trust?: string; ports?: string; yes?: boolean },
   out: Out,
 ): Promise<number> {
   const [sub, name, target] = args;
@@ -482,8 +501,22 @@ async function hostsCmd(
       case 'rm':
       case 'remove': {
         if (!name) throw new UsageError('hosts rm needs a host name: scaledeck hosts rm <name>');
-        hosts.remove(name);
+        app.removeHost(name);
         print({ removed: name }, `Removed host ${name}.\n`);
+        return 0;
+      }
+      case 'bootstrap': {
+        if (!name) throw new UsageError('hosts bootstrap needs a host name: scaledeck hosts bootstrap <name> [--yes]');
+        const r = await hosts.bootstrap(name, !!values.yes);
+        if (r.alreadyInstalled) {
+          print({ bootstrap: r }, `Host ${name} already runs Docker: nothing to do.\n`);
+          return 0;
+        }
+        if (!r.ran) {
+          print({ bootstrap: r }, `Would install Docker on ${name} as root:\n${r.commands.map((c) => `  ${c}`).join('\n')}\nRun again with --yes to do it.\n`);
+          return 2;
+        }
+        print({ bootstrap: r }, `Installed Docker on ${name}. Check it with \`scaledeck hosts test ${name}\`.\n`);
         return 0;
       }
       case 'push': {
@@ -493,7 +526,7 @@ async function hostsCmd(
         return 0;
       }
       default:
-        throw new UsageError('hosts takes: add, test, ls, rm, push (scaledeck --help)');
+        throw new UsageError('hosts takes: add, test, ls, rm, push, bootstrap (scaledeck --help)');
     }
   } finally {
     hosts.close();

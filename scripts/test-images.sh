@@ -317,6 +317,9 @@ post_labhost() {
   in_root "$root" usermod -aG docker lab
   # A user who may log in but not use the engine (the "permission denied" hint is tested).
   in_root "$root" useradd --create-home --shell /bin/bash nodocker
+  # A docker user whose sshd forbids socket forwarding (the dial-stdio fallback is tested).
+  in_root "$root" useradd --create-home --shell /bin/bash stdio
+  in_root "$root" usermod -aG docker stdio
   rm -f "$root"/etc/ssh/ssh_host_*
   mkdir -p "$root/run/sshd"
   cat >"$root/etc/ssh/sshd_config.d/lab.conf" <<'EOF'
@@ -328,6 +331,8 @@ AllowStreamLocalForwarding yes
 AllowTcpForwarding yes
 MaxSessions 64
 MaxStartups 100:30:200
+Match User stdio
+    AllowStreamLocalForwarding no
 EOF
   cat >"$root/usr/local/bin/lab-host-start" <<'EOF'
 #!/bin/sh
@@ -335,7 +340,7 @@ EOF
 set -e
 umask 077
 printf '%s\n' "$LAB_HOST_KEY" | base64 -d >/etc/ssh/lab_host_key
-for u in lab nodocker; do
+for u in lab nodocker stdio; do
   mkdir -p /home/$u/.ssh
   printf '%s\n' "$LAB_AUTHORIZED_KEY" >/home/$u/.ssh/authorized_keys
   chown -R $u:$u /home/$u/.ssh

@@ -16,6 +16,10 @@ if ! command -v docker-compose >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
   export DEBIAN_FRONTEND=noninteractive; apt-get -o DPkg::Lock::Timeout=300 update -qq && apt-get -o DPkg::Lock::Timeout=300 install -y -qq docker-compose >/dev/null
 fi
 bash scripts/ensure-chromium.sh || { echo "Chromium is required for the e2e tests."; echo "0 passed, 1 failed"; exit 1; }
+# openssl: the balancer's self-signed certificates; ssh: the OpenSSH client the ssh bench compares with.
+if { ! command -v openssl >/dev/null 2>&1 || ! command -v ssh >/dev/null 2>&1; } && [ "$(id -u)" -eq 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive; apt-get -o DPkg::Lock::Timeout=300 update -qq && apt-get -o DPkg::Lock::Timeout=300 install -y -qq openssl openssh-client >/dev/null
+fi
 
 step "prepare: offline test images (npm run test-images)"
 bash scripts/test-images.sh || { echo "Building the test images failed."; echo "0 passed, 1 failed"; exit 1; }

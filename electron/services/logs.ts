@@ -31,6 +31,8 @@ export class LogFollowers {
   constructor(
     private readonly engine: EngineClient,
     private readonly events: EventBus,
+    /** The engine a service runs on (multi-host clusters); default: the engine above. */
+    private readonly engineOf?: (cluster: string, service: string) => Promise<EngineClient>,
   ) {
     this.sweeper = setInterval(() => this.sweep(), 5_000);
     this.sweeper.unref();
@@ -45,9 +47,10 @@ export class LogFollowers {
       }
     }
     const name = names.container(args.cluster, args.service);
-    const info = await this.engine.inspect(name);
+    const engine = this.engineOf ? await this.engineOf(args.cluster, args.service) : this.engine;
+    const info = await engine.inspect(name);
     if (!info) throw new ScaleDeckError('NOT_FOUND', `No container ${name} (service ${args.service} of cluster ${args.cluster}).`);
-    const raw = (await this.engine.docker.getContainer(name).logs({
+    const raw = (await engine.docker.getContainer(name).logs({
       follow: true,
       stdout: true,
       stderr: true,
@@ -76,7 +79,7 @@ export class LogFollowers {
       return out;
     };
     if (info.Config.Tty) raw.pipe(push('stdout'));
-    else this.engine.docker.modem.demuxStream(raw, push('stdout'), push('stderr'));
+    else engine.docker.modem.demuxStream(raw, push('stdout'), push('stderr'));
     raw.on('end', () => this.stop(id));
     raw.on('error', () => this.stop(id));
     this.followers.set(id, follower);

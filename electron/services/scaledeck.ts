@@ -185,9 +185,10 @@ export class ScaleDeck {
       'hosts.add': (a) => this.hosts().add(a),
       'hosts.test': (a) => this.hosts().test(requireString(a?.name, 'name'), Array.isArray(a?.ports) ? a.ports.map(Number) : []),
       'hosts.remove': async (a) => {
-        this.hosts().remove(requireString(a?.name, 'name'));
+        this.removeHost(requireString(a?.name, 'name'));
         return null;
       },
+      'hosts.bootstrap': (a) => this.hosts().bootstrap(requireString(a?.name, 'name'), a?.confirm === true),
       'hosts.pushImage': (a) => this.hosts().pushImage(this.engine, requireString(a?.name, 'name'), requireString(a?.image, 'image')),
       'db.status': (a) => this.db.status(requireName(a?.cluster)),
       'db.promote': async (a) => ({ operationId: (await this.db.promote(requireName(a?.cluster), requireString(a?.replica, 'replica'))).operationId }),
@@ -195,7 +196,7 @@ export class ScaleDeck {
   }
 
   private logs(): LogFollowers {
-    this.logFollowers ??= new LogFollowers(this.engine, this.events);
+    this.logFollowers ??= new LogFollowers(this.engine, this.events, (cluster, service) => this.engineOfService(cluster, service));
     return this.logFollowers;
   }
 
@@ -293,6 +294,31 @@ export class ScaleDeck {
     return new Map(pairs);
   }
 
+  /** Forget a host, unless a cluster still places something on it. */
+  removeHost(name: string): void {
+    const users = this.workspace.listClusters().filter((c) => {
+      const yaml = this.workspace.readSpec(c);
+      const r = yaml ? parseSpecYaml(yaml, this.imageSet) : null;
+      return !!r?.ok && usesHosts(r.spec) && hostsOf(r.spec).includes(name);
+    });
+    if (users.length) {
+      throw new ScaleDeckError('CONFLICT', `Host ${name} is used by ${users.length === 1 ? 'cluster' : 'clusters'} ${users.join(', ')}.`, `Move those services to other hosts (\`scaledeck up\`) or remove the clusters (\`scaledeck down <name>\`) first.`);
+    }
+    this.hosts().remove(name);
+  }
+
+  /** The engine a service of a stored cluster runs on (the local one unless the spec places it). */
+  async engineOfService(cluster: string, service: string): Promise<EngineClient> {
+    const yaml = this.workspace.readSpec(cluster);
+    const r = yaml ? parseSpecYaml(yaml, this.imageSet) : null;
+    if (!r?.ok || !usesHosts(r.spec)) return this.engine;
+    const m = /^(api|worker)-(\d+)/.exec(service);
+    const role = (m ? m[1] : service.startsWith('postgres') ? 'postgres' : service) as 'api' | 'worker' | 'balancer' | 'redis' | 'postgres';
+    if (!['api', 'worker', 'balancer', 'redis', 'postgres'].includes(role)) return this.engine;
+    const host = hostOf(r.spec, role, m ? Number(m[2]) : undefined);
+    return host === LOCAL ? this.engine : this.hosts().engine(host);
+  }
+
   /** Observe a cluster on every engine it uses (only the local one when it uses no hosts). */
   async observeCluster(name: string, spec: ClusterSpec | null, opts: { readBalancerConf?: boolean } = {}): Promise<{ observed: ObservedState; engines: Map<string, EngineClient> }> {
     const hosts = this.clusterHosts(name, spec);
@@ -306,6 +332,7 @@ export class ScaleDeck {
    * (no registry needed), else pulled by the host. One error lists every image that is missing.
    */
   private async ensureRemoteImages(plan: Plan, engines: Map<string, EngineClient>): Promise<void> {
+    const cluster = plan.cluster;
     const wanted = new Map<string, Set<string>>();
     for (const s of plan.steps) {
       if ((s.kind === 'create' || s.kind === 'recreate') && s.host) {
@@ -319,7 +346,11 @@ export class ScaleDeck {
       for (const image of images) {
         if (await remote.imageExists(image)) continue;
         if (await this.engine.imageExists(image).catch(() => false)) {
-          await transferImage(this.engine, remote, image);
+          const emit = (bytes: number, totalBytes: number, done: boolean, skipped?: boolean) =>
+            this.events.emit({ type: 'image-transfer', cluster, host, image, bytes, totalBytes, done, ...(skipped ? { skipped } : {}) });
+          emit(0, 0, false);
+          const r = await transferImage(this.engine, remote, image, (p) => emit(p.bytes, p.totalBytes, false));
+          emit(r.bytes, r.bytes, true, r.skipped);
           continue;
         }
         try {

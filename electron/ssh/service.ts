@@ -98,6 +98,34 @@ export class HostsService {
     return transferImage(local, await this.engine(name), image, onProgress);
   }
 
+  /**
+   * Install Docker on a host with its package manager. Without `confirm` nothing runs: the
+   * result lists the commands that would. With it they run as root (the user is root, or has
+   * password-less sudo).
+   */
+  async bootstrap(name: string, confirm: boolean): Promise<BootstrapResult> {
+    const host = this.store.get(name);
+    const conn = await this.pool.get(host);
+    const probe = await conn.exec('docker version --format "{{.Server.Version}}" 2>/dev/null; echo "@@"; id -u; for p in apt-get dnf yum; do command -v $p >/dev/null 2>&1 && echo $p && break; done');
+    const [engine, rest = ''] = probe.stdout.split('@@\n');
+    const [uid, pm = ''] = rest.trim().split('\n');
+    if (engine?.trim()) return { name, alreadyInstalled: true, commands: [], ran: false };
+    const commands = bootstrapCommands(pm.trim(), host.user);
+    if (!commands.length) {
+      throw new ScaleDeckError('BAD_REQUEST', `${describeHost(host)}: no apt-get, dnf or yum to install Docker with.`, 'Install Docker by hand (https://docs.docker.com/engine/install/), then `scaledeck hosts test ' + name + '`.');
+    }
+    if (!confirm) return { name, alreadyInstalled: false, commands, ran: false };
+    const sudo = uid?.trim() === '0' ? '' : 'sudo -n ';
+    const script = commands.map((c) => `${sudo}sh -c ${shellQuote(c)}`).join(' && ');
+    const r = await conn.exec(script);
+    if (r.code !== 0) {
+      throw new ScaleDeckError('STEP_FAILED', `${describeHost(host)}: installing Docker failed (exit ${r.code}).\n${(r.stderr || r.stdout).trim().split('\n').slice(-10).join('\n')}`, sudo ? `The user needs password-less sudo for this; or run these as root on the host:\n  ${commands.join('\n  ')}` : undefined);
+    }
+    // The new group applies to new logins: the next connection is a new one.
+    this.forget(name);
+    return { name, alreadyInstalled: false, commands, ran: true, output: r.stdout.slice(-2000) };
+  }
+
   close(): void {
     this.engines.clear();
     this.pool.closeAll();
@@ -129,4 +157,26 @@ export function listeningPorts(text: string): Set<number> {
     if (m) out.add(parseInt(m[1]!, 16));
   }
   return out;
+}
+
+export interface BootstrapResult {
+  name: string;
+  /** Docker was already usable there: nothing to do. */
+  alreadyInstalled: boolean;
+  /** The commands that install it (run as root through `sudo -n` unless the user is root). */
+  commands: string[];
+  ran: boolean;
+  output?: string;
+}
+
+/** The install commands for a host's package manager (Debian/Ubuntu apt, Fedora/RHEL dnf/yum). */
+export function bootstrapCommands(pkgManager: string, user: string): string[] {
+  const install =
+    pkgManager === 'apt-get'
+      ? ['apt-get update -q', 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io']
+      : pkgManager === 'dnf' || pkgManager === 'yum'
+        ? [`${pkgManager} install -y docker`]
+        : [];
+  if (!install.length) return [];
+  return [...install, 'systemctl enable --now docker || (dockerd >/var/log/dockerd.log 2>&1 &)', `usermod -aG docker ${user}`];
 }

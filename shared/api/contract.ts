@@ -81,6 +81,8 @@ export interface ApiMethods {
   'hosts.add': { args: HostAddInput; result: HostView };
   'hosts.test': { args: { name: string; ports?: number[] }; result: HostCheck };
   'hosts.remove': { args: { name: string }; result: null };
+  /** Install Docker on a host; runs only with confirm: true (else lists the commands). */
+  'hosts.bootstrap': { args: { name: string; confirm?: boolean }; result: { name: string; alreadyInstalled: boolean; commands: string[]; ran: boolean; output?: string } };
   /** Copy a local image to a host over SSH (no registry); skipped when it already has that id. */
   'hosts.pushImage': { args: { name: string; image: string }; result: { image: string; id: string; skipped: boolean; bytes: number; ms: number } };
   /** Postgres replication: the primary, each replica's state and lag, the slots. */
@@ -132,6 +134,7 @@ export const METHODS = [
   'hosts.add',
   'hosts.test',
   'hosts.remove',
+  'hosts.bootstrap',
   'hosts.pushImage',
   'db.status',
   'db.promote',
@@ -154,7 +157,9 @@ export type ApiEvent =
   | { type: 'metrics'; batch: MetricsBatch }
   | { type: 'loadtest-progress'; runId: string; snapshot: SecondSnapshot }
   | { type: 'loadtest-state'; runId: string; state: RunState }
-  | { type: 'loadtest-done'; runId: string; summary: ReportSummary | null; error: string | null };
+  | { type: 'loadtest-done'; runId: string; summary: ReportSummary | null; error: string | null }
+  /** `up` copying an image a host lacks from this machine over SSH (before its steps start). */
+  | { type: 'image-transfer'; cluster: string; host: string; image: string; bytes: number; totalBytes: number; done: boolean; skipped?: boolean };
 
 export type Envelope<T> = { ok: true; result: T } | { ok: false; error: ApiErrorBody };
 

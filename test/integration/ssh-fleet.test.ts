@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliEnv, docker, nodesSeen, ROOT, tempDir, uniqueName, writeSpec, type CliResult } from '../support/cluster.ts';
 import { labHostReady, startLab, type Lab } from '../support/lab.ts';
+import { ScaleDeck } from '../../electron/services/scaledeck.ts';
+import { Workspace } from '../../electron/workspace/workspace.ts';
+import { waitFor } from '../support/cluster.ts';
 
 /**
  * One cluster spread over three lab hosts (each a container with sshd and its own dockerd):
@@ -66,6 +69,9 @@ describe('a cluster spread over three hosts', () => {
     expect(up.stderr).toMatch(/create api-1 .* on web1/);
     expect(up.stderr).toMatch(/create api-2 .* on web2/);
     expect(up.stderr).toMatch(/create balancer .* on lb/);
+    // No registry: the images were copied from this machine, with progress.
+    expect(up.stderr).toContain('copying scaledeck-test/api:1 to web1 over SSH');
+    expect(up.stderr).toMatch(/copied scaledeck-test\/postgres:1 to lb \(\d+\.\d MB\)/);
     expect(up.code).toBe(0);
 
     expect(await onHost(0)).toEqual([`sd-${cluster}-api-1`]);
@@ -83,6 +89,29 @@ describe('a cluster spread over three hosts', () => {
     expect(detail.cluster.url).toBe(url());
     const text = await cli(['status', cluster], home);
     expect(text.stdout).toMatch(/^HOST\s+SERVICE/m);
+  });
+
+  it('live metrics reach containers on every host (stats over SSH, ports through SSH tunnels)', async () => {
+    const app = new ScaleDeck({ workspace: new Workspace(home), imageSet: 'test' });
+    try {
+      const want = ['api-1:api', 'api-2:api', 'api-1:stats', 'api-2:stats', 'balancer:nginx', 'redis:redis', 'postgres:postgres'];
+      let last: Record<string, string> = {};
+      await waitFor(
+        async () => {
+          const snap = await app.metrics.snapshot(cluster);
+          last = Object.fromEntries(snap.sources.map((s) => [s.id, `${s.state}${s.error ? ` (${s.error})` : ''}`]));
+          return want.every((id) => last[id] === 'up');
+        },
+        60_000,
+        'every source up',
+      ).catch(() => {
+        throw new Error(`sources not all up: ${JSON.stringify(last)}`);
+      });
+      expect(want.map((id) => last[id])).toEqual(want.map(() => 'up'));
+    } finally {
+      app.dispose();
+      app.hosts().close();
+    }
   });
 
   it('a host stopped in the middle of up fails the operation naming it; a later up converges', async () => {
@@ -104,7 +133,9 @@ describe('a cluster spread over three hosts', () => {
     expect(stopped).not.toBeNull();
     await stopped;
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(/Error: .*web2/);
+    // The failure names the host: in the failed step ("… on web2") and in the cause ("host web2 (lab@…)").
+    expect(failed.stderr).toMatch(/Error: .*on web2/);
+    expect(failed.stderr).toMatch(/host web2 \(lab@127\.0\.0\.1:\d+\)/);
 
     // The host comes back (with an empty engine: its storage was a tmpfs); up converges.
     await docker('start', lab.hosts[1]!.container);
@@ -122,9 +153,14 @@ describe('a cluster spread over three hosts', () => {
   });
 
   it('down removes the cluster from every host', async () => {
+    const busy = await cli(['hosts', 'rm', 'web1'], home);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain(`Host web1 is used by cluster ${cluster}`);
+
     const r = await cli(['down', cluster], home, {}, 300_000);
     expect(r.code).toBe(0);
     for (const i of [0, 1, 2]) expect(await onHost(i)).toEqual([]);
+    expect((await cli(['hosts', 'rm', 'web1'], home)).code).toBe(0);
     const nets = await docker('exec', lab.hosts[2]!.container, 'docker', 'network', 'ls', '--filter', `label=io.scaledeck.cluster=${cluster}`, '--format', '{{.Name}}');
     expect(nets).toBe('');
   });

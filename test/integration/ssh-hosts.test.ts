@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliEnv, docker, ROOT, tempDir, type CliResult } from '../support/cluster.ts';
@@ -109,11 +109,37 @@ describe('credentials', () => {
     expect(t.stdout).toContain('Host pw1: Docker');
   });
 
+  it('authenticates through the SSH agent (--agent)', async () => {
+    // A private agent holding the user's key, for this test only.
+    const out = execFileSync('ssh-agent', ['-s'], { encoding: 'utf8' });
+    const sock = /SSH_AUTH_SOCK=([^;]+);/.exec(out)![1]!;
+    const pid = Number(/SSH_AGENT_PID=(\d+);/.exec(out)![1]);
+    try {
+      execFileSync('ssh-add', [lab.keyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      const add = await cli(['hosts', 'add', 'ag1', target(0), '--agent', '--trust', lab.hosts[0]!.fingerprint], home, { SSH_AUTH_SOCK: sock });
+      expect(add.stderr).toBe('');
+      expect(add.code).toBe(0);
+      const t = await cli(['hosts', 'test', 'ag1'], home, { SSH_AUTH_SOCK: sock });
+      expect(t.code).toBe(0);
+      expect(t.stdout).toContain('Host ag1: Docker');
+    } finally {
+      process.kill(pid);
+    }
+  });
+
   it('a key the host does not accept is a clear error', async () => {
     const r = await cli(['hosts', 'add', 'k1', target(0), '--key', lab.wrongKeyPath, '--trust', lab.hosts[0]!.fingerprint], home);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`authentication failed: the key ${lab.wrongKeyPath} was refused`);
     expect(r.stderr).toContain('authorized_keys');
+  });
+
+  it('falls back to `docker system dial-stdio` when the server forbids socket forwarding', async () => {
+    const add = await cli(['hosts', 'add', 'st1', target(0, 'stdio'), '--key', lab.keyPath, '--trust', lab.hosts[0]!.fingerprint], home);
+    expect(add.code).toBe(0);
+    const r = await cli(['hosts', 'test', 'st1', '--json'], home);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { check: { transport: string; engineVersion: string } }).check).toMatchObject({ transport: 'dial-stdio' });
   });
 
   it('a user outside the docker group gets the command that fixes it', async () => {
@@ -123,6 +149,29 @@ describe('credentials', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('permission denied');
     expect(r.stderr).toContain('sudo usermod -aG docker nodocker');
+  });
+});
+
+describe('bootstrap (installing Docker) only after an explicit confirmation', () => {
+  it('does nothing where Docker runs, and only lists the commands without --yes', async () => {
+    const ok = await cli(['hosts', 'bootstrap', 'web1'], home);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('already runs Docker');
+
+    // nodocker cannot use the engine: bootstrap would install it and add the user to the group.
+    const dry = await cli(['hosts', 'bootstrap', 'nd1'], home);
+    expect(dry.code).toBe(2);
+    expect(dry.stdout).toContain('Would install Docker on nd1 as root:');
+    expect(dry.stdout).toContain('apt-get install -y -q docker.io');
+    expect(dry.stdout).toContain('usermod -aG docker nodocker');
+    expect(dry.stdout).toContain('--yes');
+    expect((await docker('exec', lab.hosts[0]!.container, 'id', '-nG', 'nodocker')).split(' ')).toEqual(['nodocker']);
+
+    // Confirmed, but the user is not root and has no sudo: a clear failure, with the commands to run.
+    const yes = await cli(['hosts', 'bootstrap', 'nd1', '--yes'], home);
+    expect(yes.code).toBe(1);
+    expect(yes.stderr).toContain('installing Docker failed');
+    expect(yes.stderr).toContain('password-less sudo');
   });
 });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { docker, freePort, tempDir, uniqueName, waitFor } from './cluster.ts';
@@ -45,6 +45,33 @@ function fingerprint(publicKey: string): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
+/**
+ * Lab engines put their containers' cgroups under /scaledeck-lab (cgroup v1); a lab host that
+ * was killed leaves them behind, empty. rmdir only ever removes an EMPTY cgroup, so this cannot
+ * touch one that still has processes.
+ */
+function removeEmptyLabCgroups(): void {
+  const root = '/sys/fs/cgroup';
+  if (!existsSync(root)) return;
+  for (const ctl of readdirSync(root)) {
+    const dir = join(root, ctl, 'scaledeck-lab');
+    if (!existsSync(dir)) continue;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      try {
+        rmdirSync(join(dir, e.name));
+      } catch {
+        /* busy (a running lab's container) or gone */
+      }
+    }
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* another lab still uses it */
+    }
+  }
+}
+
 export async function startLab(count: number): Promise<Lab> {
   const id = uniqueName('lab');
   const dir = tempDir('scaledeck-lab-');
@@ -65,8 +92,11 @@ export async function startLab(count: number): Promise<Lab> {
     wrongKeyPath,
     dir,
     async cleanup() {
+      // Inner containers first, so the inner engine removes their cgroups.
+      for (const h of hosts) await docker('exec', h.container, 'sh', '-c', 'ids=$(docker ps -aq); [ -z "$ids" ] || docker rm -f $ids').catch(() => '');
       for (const h of hosts) await docker('rm', '-f', '-v', h.container).catch(() => '');
       await docker('network', 'rm', network).catch(() => '');
+      removeEmptyLabCgroups();
     },
   };
   try {
