@@ -346,16 +346,10 @@ export interface ReportComparison {
 }
 
 /** A run in progress, as `loadtests.list` and `loadtests.get` show it. */
-export interface LiveStatus {
-  id: string;
-  name: string;
-  /** The cluster whose balancer is the target (null for a plain URL). */
-  cluster: string | null;
-  target: string;
-  model: 'open' | 'closed';
-  state: RunState;
+export interface LiveStatus extends Pick<ReportSummary, 'id' | 'name' | 'cluster' | 'target' | 'model' | 'state'> {
   startedAt: string | null;
   elapsedS: number;
+  /** The stages' planned duration (a report's durationS is the measured one). */
   durationS: number;
   latest: SecondSnapshot | null;
   thresholds: ThresholdVerdict[];

@@ -145,7 +145,7 @@ test('rolling upgrade with a probe, then blue-green, awaiting finalize, roll bac
   // The Upgrades section lists both, across clusters, with the probe's count of failures.
   await page.getByTestId('nav-upgrades').click();
   const all = page.getByTestId('upgrades-all').locator('tbody tr');
-  await expect(all.first()).toContainText('rolled-back');
+  await expect(all.first()).toContainText('rolled back');
   await expect(all.first()).toContainText('blue-green');
   await expect(page.getByTestId('upgrades-all')).toContainText('rolling');
   expect(await all.count()).toBeGreaterThanOrEqual(2);

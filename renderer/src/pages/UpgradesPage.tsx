@@ -5,18 +5,9 @@ import { Badge, Card, ErrorNotice, Skeleton } from '../components/ui.tsx';
 import { useClusters } from '../data/clusters/queries.ts';
 import { upgradeKeys } from '../data/upgrades/keys.ts';
 import { formatAgo, formatDuration, shortImage } from '../lib/format.ts';
-import type { Tone } from '../lib/health.ts';
 import { paths } from '../lib/router.ts';
 import { useNow } from '../lib/useNow.ts';
-
-const STATE_TONE: Record<UpgradeRecord['state'], Tone> = {
-  running: 'info',
-  succeeded: 'ok',
-  finalized: 'ok',
-  'awaiting-finalize': 'warn',
-  'rolled-back': 'warn',
-  failed: 'bad',
-};
+import { STATE_TEXT, STATE_TONE } from './cluster/upgrades/model.ts';
 
 function failedDuring(r: UpgradeRecord): string {
   const p = r.probe?.phases.during;
@@ -58,7 +49,7 @@ export default function UpgradesPage() {
           <ul className="plain-list" data-testid="upgrades-waiting">
             {waiting.map((r) => (
               <li key={r.id}>
-                <a href={paths.clusterTab(r.cluster, 'upgrades')}>{r.cluster}</a> <Badge tone={STATE_TONE[r.state]}>{r.state}</Badge>{' '}
+                <a href={paths.clusterTab(r.cluster, 'upgrades')}>{r.cluster}</a> <Badge tone={STATE_TONE[r.state]}>{STATE_TEXT[r.state]}</Badge>{' '}
                 <span className="small muted">
                   {r.strategy} to <span className="mono">{shortImage(r.to.image)}</span>
                   {r.state === 'awaiting-finalize' ? ' · finalize or roll back on its Upgrades tab' : ''}
@@ -108,7 +99,7 @@ export default function UpgradesPage() {
                       {shortImage(r.from.image)} → {shortImage(r.to.image)}
                     </td>
                     <td>
-                      <Badge tone={STATE_TONE[r.state]}>{r.state}</Badge>
+                      <Badge tone={STATE_TONE[r.state]}>{STATE_TEXT[r.state]}</Badge>
                     </td>
                     <td className="mono num">{failedDuring(r)}</td>
                     <td className="mono num">{r.finishedAt ? formatDuration(r.finishedAt - r.startedAt) : '…'}</td>
