@@ -29,8 +29,7 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 
 // 1. Build, then weigh what index.html loads up front.
 await exec('npx', ['vite', 'build'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
-// The CLI bundle, as `npm install` leaves it; without it `scaledeck` runs its sources through tsx.
-await exec(process.execPath, [join(ROOT, 'scripts', 'build-electron.mjs')], { cwd: ROOT });
+// (The CLI bundle is rebuilt by scripts/bench.mjs before every benchmark.)
 
 const html = readFileSync(join(DIST, 'index.html'), 'utf8');
 const attr = (tag: string, name: string) => new RegExp(`\\b${name}="([^"]+)"`).exec(tag)?.[1];
