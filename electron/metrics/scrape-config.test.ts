@@ -32,3 +32,22 @@ describe('prometheusScrapeConfig', () => {
     expect(doc.global.scrape_interval).toBe('15s');
   });
 });
+
+describe('scrape config of a cluster spread over hosts', () => {
+  it('targets each node as the balancer host reaches it, with its service as a label', () => {
+    const text = prometheusScrapeConfig(
+      { name: 'shop', api: { replicas: 2, port: 3000 }, postgres: { database: 'app' } },
+      { spread: { host: 'lb', targets: [{ service: 'api-1', address: '10.0.0.1:13001' }, { service: 'api-2', address: 'api-2:3000' }] } },
+    );
+    expect(text).toContain('Run Prometheus on host lb');
+    expect(text).toContain('- targets: ["10.0.0.1:13001"]');
+    expect(text).toContain('scaledeck_service: "api-1"');
+    expect(text).toContain('- targets: ["api-2:3000"]');
+    expect(text).not.toContain('relabel_configs');
+    const parsed = YAML.parse(text) as { scrape_configs: { static_configs: { targets: string[]; labels: Record<string, string> }[] }[] };
+    expect(parsed.scrape_configs[0]!.static_configs.map((c) => [c.targets[0], c.labels.scaledeck_service])).toEqual([
+      ['10.0.0.1:13001', 'api-1'],
+      ['api-2:3000', 'api-2'],
+    ]);
+  });
+});

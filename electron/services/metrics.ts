@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScaleDeckError } from '../../shared/api/errors.ts';
 import type { AlertRule, MetricsSnapshot } from '../../shared/metrics/types.ts';
-import { hostsOf, LOCAL, usesHosts } from '../../shared/generate/placement.ts';
+import { hostOf, hostsOf, LOCAL, usesHosts } from '../../shared/generate/placement.ts';
 import { names } from '../../shared/labels.ts';
 import { BridgeNetworkResolver, DEFAULT_RULES, MetricsRegistry, prometheusScrapeConfig, RuleValidationError, TunnelResolver, type MetricsHost, type MetricsHub } from '../metrics/index.ts';
 import { describeHost } from '../ssh/pool.ts';
@@ -127,6 +127,16 @@ export class MetricsService {
   /** prometheus.yml scrape config for the cluster's running API nodes. */
   async scrapeConfig(cluster: string): Promise<string> {
     const spec = this.app.storedSpec(cluster);
+    if (usesHosts(spec)) {
+      // The running nodes (every host), addressed as the balancer's host reaches them.
+      const { observed } = await this.app.observeCluster(cluster, spec, { readBalancerConf: false });
+      const via = this.app.upstreamAddresses(spec);
+      const targets = observed.containers
+        .filter((c) => c.role === 'api')
+        .map((c) => ({ service: c.service, address: via.get(c.service) ?? `${c.service}:${spec.api.port}` }))
+        .sort((a, b) => a.service.localeCompare(b.service, undefined, { numeric: true }));
+      return prometheusScrapeConfig(spec, { spread: { host: hostOf(spec, 'balancer'), targets } });
+    }
     const containers = await this.app.engine.listContainers(cluster);
     const apiNodes = containers.filter((c) => c.labels['io.scaledeck.role'] === 'api').map((c) => c.labels['io.scaledeck.service']!).sort();
     return prometheusScrapeConfig(spec, { apiNodes: apiNodes.length ? apiNodes : undefined });

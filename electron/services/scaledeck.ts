@@ -15,7 +15,7 @@ import type {
   StepProgress,
   SecretStorageInfo,
 } from '../../shared/api/types.ts';
-import { generateExport } from '../../shared/generate/index.ts';
+import { defaultUpstream, generateExport } from '../../shared/generate/index.ts';
 import { LABEL } from '../../shared/labels.ts';
 import {
   PRESETS,
@@ -266,6 +266,17 @@ export class ScaleDeck {
     if (!/-----BEGIN CERTIFICATE-----/.test(material.cert)) throw new ScaleDeckError('BAD_REQUEST', `balancer/tls/cert: ${tls.cert} is not a PEM certificate.`);
     if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(material.key)) throw new ScaleDeckError('BAD_REQUEST', `balancer/tls/key: ${tls.key} is not a PEM private key.`);
     return material;
+  }
+
+  /**
+   * How the balancer reaches each API node of a spread cluster (both colours): host:port for a
+   * node on another host; absent for one on the balancer's own host (its service name).
+   */
+  upstreamAddresses(spec: ClusterSpec): Map<string, string> {
+    const addrs = this.hostAddresses();
+    const out = new Map<string, string>();
+    for (const color of ['blue', 'green'] as const) for (const u of defaultUpstream(spec, color, addrs)) if (u.address) out.set(u.key, u.address);
+    return out;
   }
 
   /** Advertise address of every known host (local: SCALEDECK_LOCAL_ADVERTISE, when set). */

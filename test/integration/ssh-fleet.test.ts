@@ -108,6 +108,11 @@ describe('a cluster spread over three hosts', () => {
         throw new Error(`sources not all up: ${JSON.stringify(last)}`);
       });
       expect(want.map((id) => last[id])).toEqual(want.map(() => 'up'));
+      // The Prometheus scrape config addresses the nodes as the balancer's host reaches them.
+      const scrape = await app.metrics.scrapeConfig(cluster);
+      expect(scrape).toContain('Run Prometheus on host lb');
+      expect(scrape).toContain(`"${lab.hosts[0]!.ip}:13001"`);
+      expect(scrape).toContain(`"${lab.hosts[1]!.ip}:13002"`);
     } finally {
       app.dispose();
       app.hosts().close();
