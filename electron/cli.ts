@@ -64,6 +64,7 @@ export async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
       'keep-data': { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
       out: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
@@ -106,8 +107,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'scale':
         return await scale(app, rest, out);
       case 'down':
-        if (!rest[0]) throw new UsageError('down needs a cluster name: scaledeck down <name> [--keep-data]');
-        return await follow(app, await app.down(rest[0], { keepData: !!values['keep-data'] }), out);
+        if (!rest[0]) throw new UsageError('down needs a cluster name: scaledeck down <name> [--keep-data] [--force]');
+        return await follow(app, await app.down(rest[0], { keepData: !!values['keep-data'], force: !!values.force }), out);
       case 'export':
         return await exportCmd(app, rest[0], values.out, out);
       case 'serve': {
@@ -261,6 +262,7 @@ async function follow(app: ScaleDeck, started: StartedOperation, out: Out): Prom
     process.stdout.write(`Cluster "${op.cluster}" is up to date: nothing to do.\n`);
   } else {
     process.stdout.write(`${op.kind} ${op.cluster}: done in ${secs} s (${op.steps.length} steps)\n`);
+    if (op.result?.skippedHosts) process.stdout.write(`Skipped (unreachable; what runs there was left): ${String(op.result.skippedHosts)}\n`);
     if (op.kind !== 'down') {
       const detail = await app.getCluster(op.cluster);
       if (detail.url) process.stdout.write(`Open ${detail.url}\n`);

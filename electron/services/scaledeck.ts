@@ -133,7 +133,7 @@ export class ScaleDeck {
       'clusters.createFromPreset': async (a) => ({ operationId: (await this.createFromPreset(a)).operationId }),
       'clusters.apply': async (a) => ({ operationId: (await this.apply(requireString(a?.yaml, 'yaml'))).operationId }),
       'clusters.scale': async (a) => ({ operationId: (await this.scale(requireName(a?.name), a?.replicas)).operationId }),
-      'clusters.down': async (a) => ({ operationId: (await this.down(requireName(a?.name), { keepData: !!a?.keepData })).operationId }),
+      'clusters.down': async (a) => ({ operationId: (await this.down(requireName(a?.name), { keepData: !!a?.keepData, force: !!a?.force })).operationId }),
       'clusters.export': async (a) => this.exportFiles(a),
       'operations.list': async () => [...this.operations.values()].sort((x, y) => y.startedAt - x.startedAt),
       'operations.get': async (a) => {
@@ -446,18 +446,46 @@ export class ScaleDeck {
     return this.apply(doc.toString(), 'scale');
   }
 
-  async down(name: string, opts: { keepData: boolean }): Promise<StartedOperation> {
+  /**
+   * Remove a cluster from every host it uses. A host that cannot be reached stops it, naming the
+   * host; with `force`, such hosts are skipped (their containers stay there, listed in the
+   * operation's result) and the cluster is removed from the others and forgotten.
+   */
+  async down(name: string, opts: { keepData: boolean; force?: boolean }): Promise<StartedOperation> {
     return this.withCluster(name, 'down', async () => {
       await this.engine.version();
-      const { observed, engines } = await this.observeCluster(name, null, { readBalancerConf: false });
+      let found: Awaited<ReturnType<ScaleDeck['observeCluster']>>;
+      const skipped: string[] = [];
+      if (opts.force) {
+        const engines = new Map<string, EngineClient>();
+        for (const h of this.clusterHosts(name, null)) {
+          try {
+            engines.set(h, h === LOCAL ? this.engine : await this.hosts().engine(h));
+          } catch (err) {
+            skipped.push(`${h}: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }
+        found = { observed: engines.size === 1 && engines.has(LOCAL) ? await observe(this.engine, name, { readBalancerConf: false }) : await observeAll(engines, name, { readBalancerConf: false }), engines };
+      } else {
+        try {
+          found = await this.observeCluster(name, null, { readBalancerConf: false });
+        } catch (err) {
+          if (err instanceof ScaleDeckError && err.code === 'HOST_UNREACHABLE') {
+            throw new ScaleDeckError(err.code, err.message, `Bring the host back and run down again, or \`scaledeck down ${name} --force\` to remove it from the hosts that answer and forget it (what runs on the lost host stays there).`);
+          }
+          throw err;
+        }
+      }
+      const { observed, engines } = found;
       const known = this.workspace.readSpec(name) !== null;
-      if (!known && observed.containers.length === 0 && !observed.network && observed.volumes.length === 0) {
+      if (!known && observed.containers.length === 0 && !observed.network && observed.volumes.length === 0 && skipped.length === 0) {
         throw new ScaleDeckError('NOT_FOUND', `No cluster named "${name}": nothing in the workspace and nothing on the engine carries its label.`, 'List clusters with `scaledeck status`.');
       }
       return {
         plan: planDown(observed, opts),
         desired: null,
         engines,
+        result: skipped.length ? { skippedHosts: skipped.join('; '), note: 'containers on the skipped hosts were left there' } : undefined,
         after: () => {
           void this.metrics.stop(name);
           if (!opts.keepData) this.workspace.remove(name);
@@ -484,7 +512,7 @@ export class ScaleDeck {
   private async withCluster(
     cluster: string,
     kind: OperationKind,
-    prepare: () => Promise<{ plan: Plan; desired: DesiredState | null; after?: () => void; engines?: Map<string, EngineClient> }>,
+    prepare: () => Promise<{ plan: Plan; desired: DesiredState | null; after?: () => void; engines?: Map<string, EngineClient>; result?: OperationView['result'] }>,
   ): Promise<StartedOperation> {
     return this.runOperation(cluster, kind, async () => {
       const prepared = await prepare();
@@ -500,6 +528,7 @@ export class ScaleDeck {
             engineFor: engines ? (h) => engines.get(h) ?? this.engine : undefined,
           });
           prepared.after?.();
+          return prepared.result;
         },
       };
     });

@@ -35,7 +35,8 @@ export interface ApiMethods {
   'clusters.createFromPreset': { args: { preset: string; name: string; port?: number }; result: { operationId: string } };
   'clusters.apply': { args: { yaml: string }; result: { operationId: string } };
   'clusters.scale': { args: { name: string; replicas: number }; result: { operationId: string } };
-  'clusters.down': { args: { name: string; keepData?: boolean }; result: { operationId: string } };
+  /** `force`: skip hosts that cannot be reached (their containers stay there) and forget the cluster. */
+  'clusters.down': { args: { name: string; keepData?: boolean; force?: boolean }; result: { operationId: string } };
   'clusters.export': { args: { name: string } | { yaml: string }; result: ExportBundle };
   'operations.list': { args: void; result: OperationView[] };
   'operations.get': { args: { id: string }; result: OperationView };

@@ -157,14 +157,24 @@ describe('a cluster spread over three hosts', () => {
     expect(noop.stdout).toContain('up to date');
   });
 
-  it('down removes the cluster from every host', async () => {
+  it('down removes the cluster from every host; a lost host needs --force, which skips it and says so', async () => {
     const busy = await cli(['hosts', 'rm', 'web1'], home);
     expect(busy.code).toBe(1);
     expect(busy.stderr).toContain(`Host web1 is used by cluster ${cluster}`);
 
-    const r = await cli(['down', cluster], home, {}, 300_000);
-    expect(r.code).toBe(0);
-    for (const i of [0, 1, 2]) expect(await onHost(i)).toEqual([]);
+    // web2 is gone: down stops and names it, with the way out.
+    await docker('stop', '-t', '1', lab.hosts[1]!.container);
+    const refused = await cli(['down', cluster], home, {}, 300_000);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('web2');
+    expect(refused.stderr).toContain(`scaledeck down ${cluster} --force`);
+    expect(await onHost(0)).not.toEqual([]);
+
+    const r = await cli(['down', cluster, '--force'], home, {}, 300_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Skipped \(unreachable; what runs there was left\): web2: /);
+    for (const i of [0, 2]) expect(await onHost(i)).toEqual([]);
+    expect((await cli(['status'], home)).stdout).not.toContain(cluster);
     expect((await cli(['hosts', 'rm', 'web1'], home)).code).toBe(0);
     const nets = await docker('exec', lab.hosts[2]!.container, 'docker', 'network', 'ls', '--filter', `label=io.scaledeck.cluster=${cluster}`, '--format', '{{.Name}}');
     expect(nets).toBe('');
