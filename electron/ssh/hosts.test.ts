@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkFingerprint, HostStore, parseTarget } from './hosts.ts';
 import { fingerprintOf } from './pool.ts';
 import { listeningPorts, parseDfFree } from './service.ts';
+import { useSealer } from '../workspace/secret-store.ts';
 
 describe('hosts store', () => {
   const fp = `SHA256:${'A'.repeat(43)}`;
@@ -36,6 +37,21 @@ describe('hosts store', () => {
     store.remove('web1');
     expect(store.list()).toEqual([]);
     expect(store.password('web1')).toBeUndefined();
+  });
+
+  it('with the desktop keyring, host passwords are sealed like the clusters\' secrets', () => {
+    const root = mkdtempSync(join(tmpdir(), 'sd-hosts-'));
+    const store = new HostStore(root);
+    useSealer({ backend: 'test', seal: (t) => Buffer.from(t).reverse(), unseal: (b) => Buffer.from(b).reverse().toString() });
+    try {
+      const { host, password } = store.build({ name: 'db1', target: 'deploy@10.0.0.7', password: 'pw-db1', trust: fp });
+      store.save(host, password);
+      expect(existsSync(join(root, 'hosts.secrets.json'))).toBe(false);
+      expect(readFileSync(join(root, 'hosts.secrets.sealed'), 'utf8')).not.toContain('pw-db1');
+      expect(store.password('db1')).toBe('pw-db1');
+    } finally {
+      useSealer(null);
+    }
   });
 
   it('refuses bad input with what to do', () => {

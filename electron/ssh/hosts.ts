@@ -1,11 +1,13 @@
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ScaleDeckError } from '../../shared/api/errors.ts';
 import type { HostAddInput, HostView } from '../../shared/api/types.ts';
+import { atomicWrite, readSecretJson, writeSecretJson } from '../workspace/secret-store.ts';
 
 /**
- * Remote hosts kept in the workspace: hosts.json (no secrets; 0644) and hosts.secrets.json
- * (passwords; 0600, never printed or returned by the API).
+ * Remote hosts kept in the workspace: hosts.json (no secrets; 0644) and the passwords in
+ * hosts.secrets.json, kept like the clusters' secrets (0600, or sealed with the desktop keyring:
+ * workspace/secret-store.ts), never printed or returned by the API.
  */
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
@@ -105,7 +107,7 @@ export class HostStore {
     const secrets = this.readSecrets();
     if (password !== undefined) secrets[host.name] = password;
     else delete secrets[host.name];
-    atomicWrite(this.secretsFile, JSON.stringify(secrets, null, 2) + '\n', 0o600);
+    writeSecretJson(this.secretsFile, secrets);
   }
 
   remove(name: string): void {
@@ -114,18 +116,11 @@ export class HostStore {
     const secrets = this.readSecrets();
     if (name in secrets) {
       delete secrets[name];
-      atomicWrite(this.secretsFile, JSON.stringify(secrets, null, 2) + '\n', 0o600);
+      writeSecretJson(this.secretsFile, secrets);
     }
   }
 
   private readSecrets(): Record<string, string> {
-    return existsSync(this.secretsFile) ? (JSON.parse(readFileSync(this.secretsFile, 'utf8')) as Record<string, string>) : {};
+    return readSecretJson<Record<string, string>>(this.secretsFile) ?? {};
   }
-}
-
-function atomicWrite(file: string, content: string, mode: number): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, content, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, file);
 }

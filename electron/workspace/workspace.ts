@@ -84,10 +84,14 @@ export class Workspace {
     return Object.fromEntries(SECRET_NAMES.map((n) => [n, current[n] ?? 'not-generated-yet'])) as Secrets;
   }
 
-  /** Rewrite every secret file into this process's form (after the user switched the storage). */
+  /**
+   * Rewrite every secret file (each cluster's, and the hosts' passwords) into this process's form,
+   * after the user switched the storage. Counts the clusters converted.
+   */
   convertSecrets(keyring: Sealer | null): number {
     let n = 0;
     for (const c of readdirSync(join(this.root, 'clusters'))) if (convertSecretJson(join(this.root, 'clusters', c, 'secrets.json'), keyring)) n++;
+    convertSecretJson(join(this.root, 'hosts.secrets.json'), keyring);
     return n;
   }
 
