@@ -34,8 +34,8 @@ export interface DesiredState {
   volumes: string[];
   containers: DesiredContainer[];
   nginxConf: string;
-  /** nginx.conf with one API node marked down, by service: a rolling recreate drains with it. */
-  nginxDrainConfs: Record<string, string>;
+  /** nginx.conf with one API node marked down: a rolling recreate drains with it (made on demand). */
+  nginxDrainConf: (service: string) => string;
   nginxConfHash: string;
   /** Multi-host only: every host used (local included when used) and the volumes on each. */
   hosts?: string[];
@@ -71,7 +71,7 @@ export function buildDesired(spec: ClusterSpec, secrets: Secrets, color: Color =
   const db = opts.db ?? DEFAULT_TOPOLOGY;
   const upstream = defaultUpstream(spec, color, opts.addrs);
   const nginxConf = generateNginxConf(spec, upstream);
-  const nginxDrainConfs = Object.fromEntries(upstream.map((u) => [u.key, generateNginxConf(spec, upstream.map((x) => (x.key === u.key ? { ...x, down: true } : x)))]));
+  const nginxDrainConf = (service: string) => generateNginxConf(spec, upstream.map((x) => (x.key === service ? { ...x, down: true } : x)));
   const model = buildServiceModel(spec, nginxConf, color, opts);
   const containers = model.map((m): DesiredContainer => {
     const options = toCreateOptions(spec.name, m, secrets);
@@ -106,7 +106,7 @@ export function buildDesired(spec: ClusterSpec, secrets: Secrets, color: Color =
     containers,
     nginxConf,
     nginxConfHash: sha256(nginxConf),
-    nginxDrainConfs,
+    nginxDrainConf,
     fenced: db.fenced,
     primary: db.primary,
   };

@@ -138,7 +138,7 @@ async function runStep(
       return waitHealthy(engine, names.container(cluster, step.service), opts.healthTimeoutMs ?? 120_000, report);
     case 'reload-balancer':
       if (!desired) throw new Error('internal: reload without a desired state');
-      return reloadBalancer(engine, names.container(cluster, 'balancer'), step.drain ? (desired.nginxDrainConfs[step.drain] ?? desired.nginxConf) : desired.nginxConf);
+      return reloadBalancer(engine, names.container(cluster, 'balancer'), step.drain ? desired.nginxDrainConf(step.drain) : desired.nginxConf);
     case 'remove':
       await engine.stopAndRemove(step.containerId);
       return;

@@ -153,7 +153,7 @@ describe('planUp', () => {
     expectWellFormed(plan);
     expect(step(plan, 'drain:api-1').dependsOn).toEqual(['wait:api-4']);
     expect(step(plan, 'create:api-4').dependsOn).not.toContain('drain:api-1');
-    const conf = desired.nginxDrainConfs['api-2']!;
+    const conf = desired.nginxDrainConf('api-2');
     expect(conf).toMatch(/server api-2:3000 [^;]*down;/);
     expect(conf).not.toMatch(/server api-1:3000 [^;]*down;/);
     expect(desired.nginxConf).not.toContain('down;');

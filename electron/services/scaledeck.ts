@@ -98,8 +98,13 @@ export class ScaleDeck {
     // Sealed by default when a real keyring is there, unless the user chose files (to share with the CLI).
     if (this.keyring) {
       const chosen = this.workspace.readSettings().secretStorage;
-      useSealer(chosen === 'file' ? null : this.keyring, chosen === 'file' ? `You chose 0600 files (shared with the CLI) although the keyring (${this.keyring.backend}) is available.` : undefined);
+      this.applySecretStorage(chosen === 'file' ? 'file' : 'keyring');
     }
+  }
+
+  private applySecretStorage(mode: 'keyring' | 'file'): void {
+    if (mode === 'keyring') useSealer(this.keyring);
+    else useSealer(null, `You chose 0600 files (shared with the CLI) although the keyring (${this.keyring?.backend ?? 'none'}) is available.`);
   }
 
   secretStorage(): SecretStorageInfo {
@@ -112,7 +117,7 @@ export class ScaleDeck {
     if (mode === 'keyring' && !this.keyring) {
       throw new ScaleDeckError('CONFLICT', 'No keyring here: secrets can only be sealed by the desktop app on a system keyring.', secretStorage().note);
     }
-    useSealer(mode === 'keyring' ? this.keyring : null, mode === 'file' ? `You chose 0600 files (shared with the CLI) although the keyring (${this.keyring?.backend ?? 'none'}) is available.` : undefined);
+    this.applySecretStorage(mode);
     const converted = this.workspace.convertSecrets(this.keyring);
     this.workspace.writeSettings({ secretStorage: mode });
     return { ...this.secretStorage(), converted };
@@ -231,12 +236,11 @@ export class ScaleDeck {
     return r.spec;
   }
 
-  /** The desired state of a stored cluster (its secrets, after a failover its primary, its hosts and TLS). */
-  desiredFor(spec: ClusterSpec, observed: ObservedState): DesiredState {
-    return this.desiredOf(spec, observed);
-  }
-
-  private desiredOf(spec: ClusterSpec, observed: ObservedState, secrets?: ReturnType<Workspace['secrets']>): DesiredState {
+  /**
+   * The desired state of a cluster: its secrets (given: a preview that must not generate them),
+   * after a failover its primary, its hosts' addresses and its TLS material.
+   */
+  desiredFor(spec: ClusterSpec, observed: ObservedState, secrets?: ReturnType<Workspace['secrets']>): DesiredState {
     const peek = secrets !== undefined;
     secrets ??= this.workspace.secrets(spec.name);
     const tls = this.tlsMaterial(spec, peek);
@@ -333,9 +337,8 @@ export class ScaleDeck {
   /** Observe a cluster on every engine it uses (only the local one when it uses no hosts). */
   async observeCluster(name: string, spec: ClusterSpec | null, opts: { readBalancerConf?: boolean } = {}): Promise<{ observed: ObservedState; engines: Map<string, EngineClient> }> {
     const hosts = this.clusterHosts(name, spec);
-    if (hosts.length === 1) return { observed: await observe(this.engine, name, opts), engines: new Map([[LOCAL, this.engine]]) };
-    const engines = await this.enginesFor(hosts);
-    return { observed: await observeAll(engines, name, opts), engines };
+    const engines = hosts.length === 1 ? new Map([[LOCAL, this.engine]]) : await this.enginesFor(hosts);
+    return { observed: await observeOn(engines, name, opts), engines };
   }
 
   /**
@@ -379,13 +382,13 @@ export class ScaleDeck {
   async planFromYaml(yaml: string): Promise<PlanView> {
     const spec = parseOrThrow(yaml, this.imageSet);
     const { observed } = await this.observeCluster(spec.name, spec);
-    return toPlanView(planUp(this.desiredOf(spec, observed, this.workspace.peekSecrets(spec.name)), observed));
+    return toPlanView(planUp(this.desiredFor(spec, observed, this.workspace.peekSecrets(spec.name)), observed));
   }
 
   async planFor(name: string): Promise<PlanView> {
     const spec = this.storedSpec(name);
     const { observed } = await this.observeCluster(name, spec);
-    return toPlanView(planUp(this.desiredOf(spec, observed), observed));
+    return toPlanView(planUp(this.desiredFor(spec, observed), observed));
   }
 
   /** Compute the plan for a spec without changing anything (`up --dry-run`). */
@@ -394,7 +397,7 @@ export class ScaleDeck {
     await this.engine.version();
     const { observed } = await this.observeCluster(spec.name, spec);
     // A dry run writes nothing: it reads existing secrets, or uses placeholders for a new cluster.
-    const plan = planUp(this.desiredOf(spec, observed, this.workspace.peekSecrets(spec.name)), observed);
+    const plan = planUp(this.desiredFor(spec, observed, this.workspace.peekSecrets(spec.name)), observed);
     return { plan, text: formatPlan(plan) };
   }
 
@@ -421,7 +424,7 @@ export class ScaleDeck {
     return this.withCluster(spec.name, kind, async () => {
       await this.engine.version();
       const { observed, engines } = await this.observeCluster(spec.name, spec);
-      const desired = this.desiredOf(spec, observed);
+      const desired = this.desiredFor(spec, observed);
       const plan = planUp(desired, observed);
       await checkImages(this.engine, { ...plan, steps: plan.steps.filter((s) => !s.host) });
       await this.ensureRemoteImages(plan, engines);
@@ -465,7 +468,7 @@ export class ScaleDeck {
             skipped.push(`${h}: ${err instanceof Error ? err.message : String(err)}`);
           }
         }
-        found = { observed: engines.size === 1 && engines.has(LOCAL) ? await observe(this.engine, name, { readBalancerConf: false }) : await observeAll(engines, name, { readBalancerConf: false }), engines };
+        found = { observed: await observeOn(engines, name, { readBalancerConf: false }), engines };
       } else {
         try {
           found = await this.observeCluster(name, null, { readBalancerConf: false });
@@ -734,7 +737,7 @@ export class ScaleDeck {
       const r = parseSpecYaml(yaml, this.imageSet);
       if (r.ok) {
         spec = r.spec;
-        desired = this.desiredOf(r.spec, observed);
+        desired = this.desiredFor(r.spec, observed);
       }
     }
     if (!yaml && observed.containers.length === 0 && !observed.network) {
@@ -808,4 +811,10 @@ function requireName(v: unknown): string {
     throw new ScaleDeckError('BAD_REQUEST', `name: "${name}" is not a cluster name (lowercase letters, digits and dashes, starting with a letter).`);
   }
   return name;
+}
+
+/** Observe a cluster on the given engines: the local one alone as always, several merged per host. */
+function observeOn(engines: Map<string, EngineClient>, name: string, opts: { readBalancerConf?: boolean }): Promise<ObservedState> {
+  const only = engines.size === 1 ? engines.get(LOCAL) : undefined;
+  return only ? observe(only, name, opts) : observeAll(engines, name, opts);
 }

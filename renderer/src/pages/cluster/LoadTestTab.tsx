@@ -13,7 +13,8 @@ import { formatValue, PALETTE } from './metrics/format.ts';
 
 /** What the cluster itself saw during the run, on the same time axis: the nodes' view of the load. */
 function ClusterSide({ name, windowMs }: { name: string; windowMs: number }) {
-  const { metrics: m } = useLiveMetrics(name, Math.max(windowMs, 60_000), false);
+  // Whole minutes: the hub's window only changes (and a snapshot is only fetched again) per minute.
+  const { metrics: m } = useLiveMetrics(name, Math.max(1, Math.ceil(windowMs / 60_000)) * 60_000, false);
   const v = m.version;
   const stats = scopesWith(m, 'cpu_pct', (s) => s.startsWith('api-') || s === 'balancer');
   const teach = <p className="teach">Waiting for the cluster’s own metrics…</p>;
