@@ -1,7 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { destroyCluster, freePort, get, labelled, tempDir, uniqueName } from '../support/cluster.ts';
-import { startWebMode } from '../support/webmode.ts';
+import { freePort, get, labelled, uniqueName } from '../support/cluster.ts';
+import { SHOTS, webModeWorkspace } from '../support/e2e.ts';
 
 /**
  * A walk through every page of the UI in Chromium, against web mode and the real engine:
@@ -9,21 +8,8 @@ import { startWebMode } from '../support/webmode.ts';
  * (search, pause), export it, read its spec, visit settings, use the shortcuts, delete it.
  * Every page and tab is photographed in the light and the dark theme.
  */
-const SHOTS = 'test-results/screenshots';
-mkdirSync(SHOTS, { recursive: true });
-
-const name = uniqueName('walk');
-const home = tempDir();
-let server: Awaited<ReturnType<typeof startWebMode>>;
-
-test.beforeAll(async () => {
-  server = await startWebMode(home);
-});
-
-test.afterAll(async () => {
-  await server?.stop();
-  await destroyCluster(name);
-});
+const w = webModeWorkspace('walk');
+const name = w.name;
 
 /** walk-<page>-light.png and walk-<page>-dark.png, following the emulated system theme. */
 async function shoot(page: Page, what: string) {
@@ -40,7 +26,7 @@ test('walk every page: create from the spec editor, progress, logs, export, spec
   const port = await freePort();
   const marker = `walk-${Date.now().toString(36)}`;
 
-  await page.goto(server.url);
+  await page.goto(w.server.url);
   await expect(page.getByRole('heading', { name: 'Clusters', level: 1 })).toBeVisible();
   await expect(page.getByTestId('engine-status')).toHaveAttribute('data-reachable', 'true');
   await shoot(page, 'clusters');
@@ -222,8 +208,8 @@ test('walk every page: create from the spec editor, progress, logs, export, spec
 });
 
 test('replicas 0: the error shows next to the field, in the YAML list, and Apply is disabled', async ({ page }) => {
-  await page.goto(server.url);
-  await page.goto(`${server.base}/#/new`);
+  await page.goto(w.server.url);
+  await page.goto(`${w.server.base}/#/new`);
   await expect(page.getByTestId('spec-status')).toHaveText(/Valid spec/);
   await page.getByTestId('spec-name').fill(uniqueName('zero'));
   await page.getByTestId('spec-replicas').fill('0');
@@ -251,7 +237,7 @@ test('replicas 0: the error shows next to the field, in the YAML list, and Apply
 test('web mode without a token shows the sign-in screen; a pasted token signs in; sign out', async ({ browser }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${server.base}/`);
+  await page.goto(`${w.server.base}/`);
   await expect(page.getByTestId('sign-in')).toBeVisible();
   await shoot(page, 'sign-in');
 
@@ -261,19 +247,19 @@ test('web mode without a token shows the sign-in screen; a pasted token signs in
   await shoot(page, 'sign-in-refused');
 
   // The whole printed link works as well as the bare token.
-  await page.getByLabel('Access token').fill(server.url);
+  await page.getByLabel('Access token').fill(w.server.url);
   await page.getByTestId('sign-in-submit').click();
   await expect(page.getByRole('heading', { name: 'Clusters', level: 1 })).toBeVisible();
-  expect(await page.evaluate("sessionStorage.getItem('scaledeck.token')")).toBe(server.token);
+  expect(await page.evaluate("sessionStorage.getItem('scaledeck.token')")).toBe(w.server.token);
 
   // A token the server stops accepting: back to sign-in, not a broken page.
   await page.evaluate("sessionStorage.setItem('scaledeck.token', 'stale')");
   await page.reload();
   await expect(page.getByTestId('sign-in')).toBeVisible();
-  await page.getByLabel('Access token').fill(server.token);
+  await page.getByLabel('Access token').fill(w.server.token);
   await page.getByTestId('sign-in-submit').click();
 
-  await page.goto(`${server.base}/#/settings`);
+  await page.goto(`${w.server.base}/#/settings`);
   await page.getByTestId('sign-out').click();
   await expect(page.getByTestId('sign-in')).toContainText('signed out');
   expect(await page.evaluate("sessionStorage.getItem('scaledeck.token')")).toBeNull();

@@ -1,41 +1,27 @@
-import { mkdirSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { destroyCluster, freePort, get, labelled, nodesSeen, tempDir, uniqueName } from '../support/cluster.ts';
-import { startWebMode } from '../support/webmode.ts';
+import { freePort, get, labelled, nodesSeen } from '../support/cluster.ts';
+import { SHOTS, webModeWorkspace } from '../support/e2e.ts';
 
 /**
  * The one-click local cluster, in a real browser against web mode and the real engine:
  * create from the UI, watch progress, see every node healthy, open the export page, delete.
  */
-const SHOTS = 'test-results/screenshots';
-mkdirSync(SHOTS, { recursive: true });
-
-const name = uniqueName('ui');
-const home = tempDir();
-let server: Awaited<ReturnType<typeof startWebMode>>;
-
-test.beforeAll(async () => {
-  server = await startWebMode(home);
-});
-
-test.afterAll(async () => {
-  await server?.stop();
-  await destroyCluster(name);
-});
+const w = webModeWorkspace('ui');
+const name = w.name;
 
 test('web mode refuses every API route and the event stream without the token', async ({ request }) => {
   for (const method of ['clusters.list', 'engine.info', 'clusters.createFromPreset', 'clusters.down']) {
-    const r = await request.post(`${server.base}/api/${method}`, { data: {} });
+    const r = await request.post(`${w.server.base}/api/${method}`, { data: {} });
     expect(r.status(), method).toBe(401);
   }
-  expect((await request.get(`${server.base}/api/events`)).status()).toBe(401);
-  const wrong = await request.post(`${server.base}/api/clusters.list`, { headers: { authorization: 'Bearer nope' } });
+  expect((await request.get(`${w.server.base}/api/events`)).status()).toBe(401);
+  const wrong = await request.post(`${w.server.base}/api/clusters.list`, { headers: { authorization: 'Bearer nope' } });
   expect(wrong.status()).toBe(401);
 });
 
 test('create the starter cluster from the UI, see it healthy, export it, delete it', async ({ page }) => {
   const port = await freePort();
-  await page.goto(server.url);
+  await page.goto(w.server.url);
   await expect(page.getByTestId('create-cluster')).toBeVisible();
   await page.screenshot({ path: `${SHOTS}/clusters-empty-light.png`, fullPage: true });
 
@@ -63,7 +49,7 @@ test('create the starter cluster from the UI, see it healthy, export it, delete 
   expect(seen.size).toBe(3);
 
   // Export page: the generated compose file and nginx.conf.
-  await page.goto(`${server.base}/#/clusters/${name}/export`);
+  await page.goto(`${w.server.base}/#/clusters/${name}/export`);
   await expect(page.getByTestId('export-docker-compose.yml')).toContainText('services:');
   await expect(page.getByTestId('export-nginx.conf')).toContainText('upstream api');
   await page.screenshot({ path: `${SHOTS}/export-light.png`, fullPage: true });
@@ -72,7 +58,7 @@ test('create the starter cluster from the UI, see it healthy, export it, delete 
   await page.emulateMedia({ colorScheme: 'light' });
 
   // The list shows it.
-  await page.goto(`${server.base}/#/`);
+  await page.goto(`${w.server.base}/#/`);
   await expect(page.getByTestId(`cluster-row-${name}`)).toBeVisible();
   await page.screenshot({ path: `${SHOTS}/clusters-list-light.png`, fullPage: true });
   await page.emulateMedia({ colorScheme: 'dark' });
@@ -80,7 +66,7 @@ test('create the starter cluster from the UI, see it healthy, export it, delete 
   await page.emulateMedia({ colorScheme: 'light' });
 
   // Delete from the cluster page.
-  await page.goto(`${server.base}/#/clusters/${name}`);
+  await page.goto(`${w.server.base}/#/clusters/${name}`);
   await page.getByTestId('delete-cluster').click();
   await page.getByTestId('delete-confirm').click();
   await expect.poll(async () => (await labelled('ps', name)).length, { timeout: 120_000 }).toBe(0);

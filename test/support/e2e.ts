@@ -9,22 +9,32 @@ mkdirSync(SHOTS, { recursive: true });
 type WebMode = Awaited<ReturnType<typeof startWebMode>>;
 
 /**
- * What most browser tests share: one real cluster (its spec YAML from its name and a free
- * balancer port) in a workspace of its own, `scaledeck serve` on it, both removed after the file.
- * Fields are filled in by beforeAll.
+ * A browser test's own workspace and `scaledeck serve` on it, stopped after the file; the
+ * cluster name it reserves is removed from the engine then too (whatever state it is in).
  */
-export function clusterInWebMode(prefix: string, spec: (name: string, port: number) => string, upTimeoutMs = 240_000) {
+export function webModeWorkspace(prefix: string) {
   const ctx = { name: uniqueName(prefix), home: tempDir(), port: 0, server: undefined as unknown as WebMode };
   test.beforeAll(async () => {
-    test.setTimeout(upTimeoutMs + 60_000);
-    ctx.port = await freePort();
-    const up = await cli(['up', writeSpec(ctx.home, spec(ctx.name, ctx.port))], ctx.home, {}, upTimeoutMs);
-    expect(up.code, up.stderr + up.stdout).toBe(0);
     ctx.server = await startWebMode(ctx.home);
   });
   test.afterAll(async () => {
     await ctx.server?.stop();
     await destroyCluster(ctx.name);
+  });
+  return ctx;
+}
+
+/**
+ * What most browser tests share: the above, plus one real cluster made before the test (its spec
+ * YAML from its name and a free balancer port).
+ */
+export function clusterInWebMode(prefix: string, spec: (name: string, port: number) => string, upTimeoutMs = 240_000) {
+  const ctx = webModeWorkspace(prefix);
+  test.beforeAll(async () => {
+    test.setTimeout(upTimeoutMs + 60_000);
+    ctx.port = await freePort();
+    const up = await cli(['up', writeSpec(ctx.home, spec(ctx.name, ctx.port))], ctx.home, {}, upTimeoutMs);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
   });
   return ctx;
 }
