@@ -142,58 +142,42 @@ export function RunCharts({ view, plannedS }: { view: RunView; plannedS: number 
   const windowMs = runWindowMs(view.series, plannedS);
   const open = (view.report?.model ?? view.live?.model) !== 'closed';
   const wait = <p className="teach">The first second of figures arrives a second after the start.</p>;
+  // Every chart reads the same run store, window and empty text.
+  const shared = { metrics: m, version: m.version, windowMs, empty: wait };
   return (
     <div className="metrics-grid loadtest-charts">
       <MetricChart
+        {...shared}
         testId="lt-chart-rate"
         title="Throughput"
         unit="req/s"
-        metrics={m}
-        version={m.version}
-        windowMs={windowMs}
         series={[
           { key: 'run:rate', label: 'answers/s', color: 'var(--accent)' },
           ...(open ? [{ key: 'run:target', label: 'scheduled', color: PALETTE[1]!, dashed: true }] : []),
         ]}
-        empty={wait}
       />
       <MetricChart
+        {...shared}
         testId="lt-chart-latency"
         title="Latency"
         unit="ms"
-        metrics={m}
-        version={m.version}
-        windowMs={windowMs}
         series={[
           { key: 'run:p50', label: 'p50', color: PALETTE[2]! },
           { key: 'run:p95', label: 'p95', color: PALETTE[1]! },
           { key: 'run:p99', label: 'p99', color: PALETTE[3]! },
         ]}
         headline={`p95 ${fmtMs(view.series[view.series.length - 1]?.latency.p95)}`}
-        empty={wait}
       />
+      <MetricChart {...shared} testId="lt-chart-errors" title="Errors" unit="%" series={[{ key: 'run:error_pct', label: 'failed + dropped', color: PALETTE[3]! }]} />
       <MetricChart
-        testId="lt-chart-errors"
-        title="Errors"
-        unit="%"
-        metrics={m}
-        version={m.version}
-        windowMs={windowMs}
-        series={[{ key: 'run:error_pct', label: 'failed + dropped', color: PALETTE[3]! }]}
-        empty={wait}
-      />
-      <MetricChart
+        {...shared}
         testId="lt-chart-active"
         title={open ? 'In flight' : 'Virtual users'}
         unit="count"
-        metrics={m}
-        version={m.version}
-        windowMs={windowMs}
         series={[
           { key: 'run:active', label: open ? 'in flight' : 'running', color: PALETTE[4]! },
           ...(!open ? [{ key: 'run:target', label: 'target', color: PALETTE[1]!, dashed: true }] : []),
         ]}
-        empty={wait}
       />
     </div>
   );
